@@ -1,0 +1,11 @@
+namespace Extensions.Modules.Runner.Contracts;
+
+/// <summary>Runs guests in the worker pool.</summary>
+public interface IExtensionRunner
+{
+    /// <summary>Runs one invocation. Never throws for guest or worker misbehaviour: see <see cref="InvocationResult.Outcome"/>.</summary>
+    Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Workers currently connected and accepting work.</summary>
+    int LiveWorkers { get; }
+}

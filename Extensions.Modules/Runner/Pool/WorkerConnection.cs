@@ -1,0 +1,335 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Security.Cryptography;
+using Extensions.Modules.Runner.Contracts;
+using Extensions.Modules.Runner.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Extensions.Modules.Runner.Pool;
+
+/// <summary>
+/// The host's end of one worker: the child process, its pipe, and the invocations in flight on it.
+/// Many invocations are multiplexed on the pipe by id; only ids minted here are accepted back.
+/// </summary>
+internal sealed partial class WorkerConnection : IAsyncDisposable
+{
+    private readonly RunnerOptions _options;
+    private readonly IHostCalls _hostCalls;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<ulong, Pending> _pending = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private NamedPipeServerStream? _pipe;
+    private Process? _process;
+    private Task? _readLoop;
+    private long _nextId;
+    private int _dead;
+
+    public WorkerConnection(int slot, RunnerOptions options, IHostCalls hostCalls, ILogger logger)
+    {
+        Slot = slot;
+        _options = options;
+        _hostCalls = hostCalls;
+        _logger = logger;
+    }
+
+    public int Slot { get; }
+    public int ProcessId => _process?.Id ?? 0;
+    public int InFlight => _pending.Count;
+    public bool IsAlive => Volatile.Read(ref _dead) == 0 && _readLoop is { IsCompleted: false };
+
+    /// <summary>Completes when the worker is gone for any reason (exit, EOF, protocol error, kill).</summary>
+    public Task Exited => _exited.Task;
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var pipeName = $"ext-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}";
+        var secret = RandomNumberGenerator.GetBytes(32);
+        _pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte,
+            PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+
+        var info = WorkerLauncher.StartInfo(_options,
+        [
+            "--pipe", pipeName,
+            "--concurrency", _options.ConcurrencyPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--max-memory-mb", _options.MaxMemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--max-frame-bytes", _options.MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ]);
+        _process = Process.Start(info) ?? throw new InvalidOperationException("worker process did not start");
+        // The secret goes over stdin, never the command line, which other users can read.
+        await _process.StandardInput.WriteLineAsync(Convert.ToHexStringLower(secret).AsMemory(), cancellationToken);
+        await _process.StandardInput.FlushAsync(cancellationToken);
+        _process.StandardInput.Close();
+        _ = PumpOutputAsync(_process.StandardOutput, false);
+        _ = PumpOutputAsync(_process.StandardError, true);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _pipe.WaitForConnectionAsync(timeout.Token);
+            var hello = await FrameCodec.ReadAsync(_pipe, 1024, timeout.Token)
+                ?? throw new ProtocolException("worker closed the pipe before Hello");
+            if (hello.Kind != FrameKind.Hello)
+            {
+                throw new ProtocolException($"expected Hello, got {hello.Kind}");
+            }
+
+            var (version, presented, _) = Messages.ReadHello(hello.Payload.Span);
+            if (version != Messages.HelloVersion || !CryptographicOperations.FixedTimeEquals(presented, secret))
+            {
+                throw new ProtocolException("worker presented a wrong secret or protocol version");
+            }
+        }
+        catch
+        {
+            Kill();
+            throw;
+        }
+
+        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+        Log.WorkerStarted(_logger, Slot, _process.Id);
+    }
+
+    public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        var pending = new Pending(request);
+        _pending[id] = pending;
+        try
+        {
+            if (!IsAlive)
+            {
+                return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, "worker is not running");
+            }
+
+            await SendAsync(Messages.Execute(id, request), cancellationToken);
+
+            // The epoch stops the guest at its deadline; past deadline + grace the worker itself is stuck.
+            var watchdog = TimeSpan.FromMilliseconds(request.Limits.TimeoutMs + _options.WatchdogGraceMs);
+            var finished = await Task.WhenAny(pending.Completion.Task, Task.Delay(watchdog, cancellationToken));
+            if (finished != pending.Completion.Task)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Log.WorkerStuck(_logger, Slot, ProcessId, id);
+                Kill();
+                return InvocationResult.Failed(InvocationOutcome.Timeout, "worker did not answer by the deadline and was replaced");
+            }
+
+            return await pending.Completion.Task;
+        }
+        catch (IOException ex)
+        {
+            return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, $"worker pipe failed: {ex.Message}");
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task SendAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await _pipe!.WriteAsync(frame, cancellationToken);
+            await _pipe.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        string reason = "pipe closed";
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                var frame = await FrameCodec.ReadAsync(_pipe!, _options.MaxFrameBytes, _stopping.Token);
+                if (frame is null)
+                {
+                    break;
+                }
+
+                var (kind, id, payload) = frame.Value;
+                // Ids the host never minted (or already finished) are ignored: a worker cannot act for another invocation.
+                if (!_pending.TryGetValue(id, out var pending))
+                {
+                    continue;
+                }
+
+                switch (kind)
+                {
+                    case FrameKind.Result:
+                        pending.Completion.TrySetResult(Messages.ReadResult(payload.Span));
+                        break;
+                    case FrameKind.HostCall:
+                        HandleHostCall(pending, payload.Span);
+                        break;
+                    default:
+                        throw new ProtocolException($"unexpected frame {kind} from a worker");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            reason = "stopping";
+        }
+        catch (Exception ex) when (ex is ProtocolException or IOException or ObjectDisposedException)
+        {
+            reason = ex.Message;
+            Log.WorkerProtocolError(_logger, Slot, ProcessId, ex.Message);
+        }
+
+        MarkDead(reason);
+    }
+
+    private void HandleHostCall(Pending pending, ReadOnlySpan<byte> payload)
+    {
+        var reader = new PayloadReader(payload);
+        var op = reader.U8();
+        switch (op)
+        {
+            case Messages.OpLog:
+                var level = reader.I32();
+                var message = reader.String();
+                if (level is >= 0 and <= 3 && pending.TryChargeLog(message.Length))
+                {
+                    _hostCalls.Log(pending.Request, (GuestLogLevel)level, message);
+                }
+
+                break;
+            default:
+                throw new ProtocolException($"unknown host call {op}");
+        }
+    }
+
+    private void MarkDead(string reason)
+    {
+        if (Interlocked.Exchange(ref _dead, 1) != 0)
+        {
+            return;
+        }
+
+        if (!_stopping.IsCancellationRequested)
+        {
+            Log.WorkerLost(_logger, Slot, ProcessId, reason);
+        }
+
+        Kill();
+        foreach (var pending in _pending.Values)
+        {
+            pending.Completion.TrySetResult(InvocationResult.Failed(InvocationOutcome.RunnerCrashed, $"worker {ProcessId} exited: {reason}"));
+        }
+
+        _exited.TrySetResult();
+    }
+
+    /// <summary>Kills the worker; its in-flight invocations fail with <see cref="InvocationOutcome.RunnerCrashed"/>.</summary>
+    public void Kill()
+    {
+        try
+        {
+            if (_process is { HasExited: false })
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        _pipe?.Dispose();
+    }
+
+    private async Task PumpOutputAsync(StreamReader reader, bool isError)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (isError)
+                {
+                    Log.WorkerStderr(_logger, Slot, line);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The process is gone.
+        }
+        finally
+        {
+            if (isError)
+            {
+                MarkDead("process exited");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (IsAlive)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await SendAsync(FrameCodec.Encode(FrameKind.Shutdown, 0, []), timeout.Token);
+                await _process!.WaitForExitAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+                // Fall through to kill.
+            }
+        }
+
+        MarkDead("stopping");
+        _process?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private sealed class Pending(InvocationRequest request)
+    {
+        private int _logBytes;
+
+        public InvocationRequest Request { get; } = request;
+        public TaskCompletionSource<InvocationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool TryChargeLog(int bytes)
+        {
+            if (_logBytes + bytes > Request.Limits.MaxLogBytes)
+            {
+                return false;
+            }
+
+            _logBytes += bytes;
+            return true;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Worker {Slot} started as process {ProcessId}")]
+        public static partial void WorkerStarted(ILogger logger, int slot, int processId);
+
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Worker {Slot} (process {ProcessId}) lost: {Reason}")]
+        public static partial void WorkerLost(ILogger logger, int slot, int processId, string reason);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Worker {Slot} (process {ProcessId}) broke protocol: {Reason}")]
+        public static partial void WorkerProtocolError(ILogger logger, int slot, int processId, string reason);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Worker {Slot} (process {ProcessId}) did not answer invocation {InvocationId} past its deadline; killing it")]
+        public static partial void WorkerStuck(ILogger logger, int slot, int processId, ulong invocationId);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Worker {Slot} stderr: {Line}")]
+        public static partial void WorkerStderr(ILogger logger, int slot, string line);
+    }
+}

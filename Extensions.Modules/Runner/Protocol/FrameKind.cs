@@ -1,0 +1,16 @@
+namespace Extensions.Modules.Runner.Protocol;
+
+/// <summary>Frame kinds on the host↔worker pipe. Values are wire format: never renumber.</summary>
+internal enum FrameKind : byte
+{
+    Hello = 1,
+    Compile = 2,
+    Execute = 3,
+    HostCall = 4,
+    HostReply = 5,
+    Result = 6,
+    Cancel = 7,
+    Ping = 8,
+    Pong = 9,
+    Shutdown = 10,
+}

@@ -1,0 +1,120 @@
+using Extensions.Modules.Runner.Contracts;
+
+namespace Extensions.Modules.Runner.Protocol;
+
+/// <summary>Payload layouts of the frames, shared by host and worker so that the two can never drift apart.</summary>
+internal static class Messages
+{
+    public const int HelloVersion = 1;
+
+    /// <summary>Host-call operations inside a <see cref="FrameKind.HostCall"/> frame.</summary>
+    public const byte OpLog = 1;
+
+    public static byte[] Hello(ReadOnlySpan<byte> secret, int processId) =>
+        new PayloadWriter().I32(HelloVersion).Bytes(secret).I32(processId).ToFrame(FrameKind.Hello, 0);
+
+    public static (int Version, byte[] Secret, int ProcessId) ReadHello(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        return (r.I32(), r.Bytes(), r.I32());
+    }
+
+    public static byte[] Execute(ulong invocationId, InvocationRequest request)
+    {
+        var w = new PayloadWriter()
+            .String(request.ModuleHash)
+            .String(request.ModulePath)
+            .I64(request.Limits.Fuel)
+            .I64(request.Limits.MemoryBytes)
+            .I32(request.Limits.TimeoutMs)
+            .I32(request.Limits.MaxResponseBytes)
+            .I32(request.Limits.MaxLogBytes)
+            .I32(request.Grants.Count);
+        foreach (var grant in request.Grants)
+        {
+            w.String(grant);
+        }
+
+        return w.String(request.Request.Method)
+            .String(request.Request.Path)
+            .String(request.Request.Query)
+            .Pairs(request.Request.Headers)
+            .Pairs(request.Request.Params)
+            .Pairs(request.Context)
+            .Pairs(request.Config)
+            .Bytes(request.Request.Body)
+            .ToFrame(FrameKind.Execute, invocationId);
+    }
+
+    public static ExecuteMessage ReadExecute(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        var moduleHash = r.String();
+        var modulePath = r.String();
+        var limits = new InvocationLimits(r.I64(), r.I64(), r.I32(), r.I32(), r.I32());
+        var grantCount = r.I32();
+        if (grantCount is < 0 or > 1024)
+        {
+            throw new ProtocolException($"grant count {grantCount} is out of range");
+        }
+
+        var grants = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < grantCount; i++)
+        {
+            grants.Add(r.String());
+        }
+
+        var method = r.String();
+        var path = r.String();
+        var query = r.String();
+        var headers = r.Pairs();
+        var parameters = r.Pairs();
+        var context = r.Pairs();
+        var config = r.Pairs();
+        var body = r.Bytes();
+        return new ExecuteMessage(moduleHash, modulePath, limits, grants,
+            new GuestHttpRequest(method, path, query, headers, parameters, body), context, config);
+    }
+
+    public static byte[] Result(ulong invocationId, InvocationResult result) =>
+        new PayloadWriter()
+            .U8((byte)result.Outcome)
+            .I32(result.Status)
+            .Pairs(result.Headers)
+            .Bytes(result.Body)
+            .I64(result.Usage.Fuel)
+            .I64((long)(result.Usage.WallMs * 1000))
+            .I64(result.Usage.PeakMemoryBytes)
+            .I32(result.Usage.HostCalls)
+            .String(result.Diagnostic ?? "")
+            .ToFrame(FrameKind.Result, invocationId);
+
+    public static InvocationResult ReadResult(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        var outcome = (InvocationOutcome)r.U8();
+        if (!Enum.IsDefined(outcome))
+        {
+            throw new ProtocolException($"unknown outcome {(byte)outcome}");
+        }
+
+        var status = r.I32();
+        var headers = r.Pairs();
+        var body = r.Bytes();
+        var usage = new InvocationUsage(r.I64(), r.I64() / 1000.0, r.I64(), r.I32());
+        var diagnostic = r.String();
+        return new InvocationResult(outcome, status, headers, body, usage, diagnostic.Length == 0 ? null : diagnostic);
+    }
+
+    public static byte[] LogCall(ulong invocationId, int level, ReadOnlySpan<byte> message) =>
+        new PayloadWriter().U8(OpLog).I32(level).Bytes(message).ToFrame(FrameKind.HostCall, invocationId);
+}
+
+internal sealed record ExecuteMessage(
+    string ModuleHash,
+    string ModulePath,
+    InvocationLimits Limits,
+    IReadOnlySet<string> Grants,
+    GuestHttpRequest Request,
+    IReadOnlyList<KeyValuePair<string, string>> Context,
+    IReadOnlyList<KeyValuePair<string, string>> Config);

@@ -1,0 +1,60 @@
+using System.Globalization;
+using Extensions.Modules.Runner;
+using Extensions.Modules.Runner.Contracts;
+using Extensions.Modules.Runner.Pool;
+using Extensions.Modules.Runner.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class RunnerModule
+{
+    /// <summary>The worker pool: child processes of this same program, reached over named pipes.</summary>
+    public static IServiceCollection AddRunnerModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RunnerOptions>()
+            .Bind(configuration.GetSection(RunnerOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<WorkerPool>();
+        services.TryAddSingleton<IExtensionRunner>(sp => sp.GetRequiredService<WorkerPool>());
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<WorkerPool>());
+        return services;
+    }
+
+    /// <summary>
+    /// Entry point of the <c>worker</c> verb: <c>worker --pipe NAME [--concurrency N] [--max-memory-mb N] [--max-frame-bytes N]</c>,
+    /// with the host's secret as the first line of standard input.
+    /// </summary>
+    public static async Task<int> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
+    {
+        string? pipe = null;
+        int concurrency = 4, maxMemoryMb = 128, maxFrameBytes = 64 * 1024 * 1024;
+        for (var i = 0; i + 1 < args.Count; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--pipe": pipe = value; break;
+                case "--concurrency": concurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--max-memory-mb": maxMemoryMb = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--max-frame-bytes": maxFrameBytes = int.Parse(value, CultureInfo.InvariantCulture); break;
+                default:
+                    await Console.Error.WriteLineAsync($"worker: unknown option {args[i]}");
+                    return 2;
+            }
+        }
+
+        var secretLine = await Console.In.ReadLineAsync(cancellationToken);
+        if (pipe is null || secretLine is null)
+        {
+            await Console.Error.WriteLineAsync("worker: started by hand? It needs --pipe and the host's secret on stdin; the host starts workers itself.");
+            return 2;
+        }
+
+        var host = new WorkerHost(pipe, Convert.FromHexString(secretLine.Trim()), concurrency, maxMemoryMb * 1024L * 1024L, maxFrameBytes);
+        return await host.RunAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Extensions.Modules.Runner;
+
+/// <summary>Worker pool size and the operator's caps on every invocation.</summary>
+public sealed class RunnerOptions : IValidatableObject
+{
+    public const string SectionName = "Runner";
+
+    /// <summary>Worker child processes. <remarks>Defaults to 2.</remarks></summary>
+    [Range(1, 64)]
+    public int Workers { get; set; } = 2;
+
+    /// <summary>Invocations one worker runs at the same time. <remarks>Defaults to 4.</remarks></summary>
+    [Range(1, 256)]
+    public int ConcurrencyPerWorker { get; set; } = 4;
+
+    /// <summary>Fuel when the manifest names none. <remarks>Defaults to 10,000,000.</remarks></summary>
+    [Range(1, long.MaxValue)]
+    public long DefaultFuel { get; set; } = 10_000_000;
+
+    /// <summary>Highest fuel a manifest may ask for. <remarks>Defaults to 1,000,000,000.</remarks></summary>
+    [Range(1, long.MaxValue)]
+    public long MaxFuel { get; set; } = 1_000_000_000;
+
+    /// <summary>Linear memory when the manifest names none. <remarks>Defaults to 16 MiB.</remarks></summary>
+    [Range(1, 4096)]
+    public int DefaultMemoryMb { get; set; } = 16;
+
+    /// <summary>Highest linear memory a manifest may ask for; also the pooling allocator's slot size. <remarks>Defaults to 128 MiB.</remarks></summary>
+    [Range(1, 4096)]
+    public int MaxMemoryMb { get; set; } = 128;
+
+    /// <summary>Wall-clock deadline when the manifest names none. <remarks>Defaults to 2000 ms.</remarks></summary>
+    [Range(10, 600_000)]
+    public int DefaultTimeoutMs { get; set; } = 2000;
+
+    /// <summary>Longest deadline a manifest may ask for. <remarks>Defaults to 30,000 ms.</remarks></summary>
+    [Range(10, 600_000)]
+    public int MaxTimeoutMs { get; set; } = 30_000;
+
+    /// <summary>Largest response body a guest may produce. <remarks>Defaults to 4 MiB.</remarks></summary>
+    [Range(1, 256 * 1024 * 1024)]
+    public int MaxResponseBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Log bytes one invocation may write. <remarks>Defaults to 64 KiB.</remarks></summary>
+    [Range(0, 64 * 1024 * 1024)]
+    public int MaxLogBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest frame on the worker pipe. <remarks>Defaults to 64 MiB.</remarks></summary>
+    [Range(1024, 1024 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How long past its deadline the host waits for a worker's answer before killing that worker. <remarks>Defaults to 2000 ms.</remarks></summary>
+    [Range(100, 600_000)]
+    public int WatchdogGraceMs { get; set; } = 2000;
+
+    /// <summary>Worker executable; empty means this same program. <remarks>Defaults to empty.</remarks></summary>
+    public string WorkerPath { get; set; } = "";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (DefaultFuel > MaxFuel)
+        {
+            yield return new("DefaultFuel must not exceed MaxFuel", [nameof(DefaultFuel)]);
+        }
+
+        if (DefaultMemoryMb > MaxMemoryMb)
+        {
+            yield return new("DefaultMemoryMb must not exceed MaxMemoryMb", [nameof(DefaultMemoryMb)]);
+        }
+
+        if (DefaultTimeoutMs > MaxTimeoutMs)
+        {
+            yield return new("DefaultTimeoutMs must not exceed MaxTimeoutMs", [nameof(DefaultTimeoutMs)]);
+        }
+    }
+}

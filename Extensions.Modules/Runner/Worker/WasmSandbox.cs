@@ -1,0 +1,303 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Extensions.Modules.Runner.Contracts;
+using Extensions.Modules.Runner.Protocol;
+using Wasmtime;
+
+namespace Extensions.Modules.Runner.Worker;
+
+/// <summary>
+/// The only place Wasmtime runs. One Engine (fuel, epochs, pooling allocator) and one Linker that defines exactly the
+/// <c>ext</c> imports of ABI <c>ext-v1</c>; a fresh Store per invocation.
+/// </summary>
+internal sealed class WasmSandbox : IDisposable
+{
+    public const int EpochTickMs = 10;
+    private const int PageSize = 65536;
+
+    private readonly Engine _engine;
+    private readonly Linker _linker;
+    private readonly ConcurrentDictionary<string, Lazy<Module>> _modules = new(StringComparer.Ordinal);
+    private readonly Thread _ticker;
+    private volatile bool _disposed;
+
+    public WasmSandbox(int maxConcurrency, long maxMemoryBytes)
+    {
+        using var pooling = new PoolingAllocationConfig()
+            .WithMaxCoreInstances((uint)(maxConcurrency + 2))
+            .WithMaxMemories((uint)(maxConcurrency + 2))
+            .WithMaxTables((uint)(maxConcurrency + 2))
+            .WithMaxMemorySize((nuint)maxMemoryBytes)
+            .WithLinearMemoryKeepResidentBytes((nuint)(1024 * 1024));
+        using var config = new Config()
+            .WithFuelConsumption(true)
+            .WithEpochInterruption(true)
+            .WithPoolingAllocationStrategy(pooling);
+        _engine = new Engine(config);
+        _linker = new Linker(_engine);
+        DefineImports(_linker);
+
+        // Epochs advance engine-wide; each store's deadline is counted in ticks of this thread.
+        _ticker = new Thread(() =>
+        {
+            while (!_disposed)
+            {
+                Thread.Sleep(EpochTickMs);
+                if (!_disposed)
+                {
+                    _engine.IncrementEpoch();
+                }
+            }
+        }) { IsBackground = true, Name = "epoch-ticker" };
+        _ticker.Start();
+    }
+
+    public InvocationResult Execute(ulong invocationId, ExecuteMessage message, Action<byte[]> send)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var state = new GuestState(invocationId, message, send);
+        Module module;
+        try
+        {
+            module = Load(message.ModuleHash, message.ModulePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or WasmtimeException or InvalidDataException)
+        {
+            return InvocationResult.Failed(InvocationOutcome.BadModule, ex.Message);
+        }
+
+        using var store = new Store(_engine, state);
+        store.Fuel = (ulong)message.Limits.Fuel;
+        store.SetEpochDeadline((ulong)(message.Limits.TimeoutMs + EpochTickMs - 1) / EpochTickMs + 1);
+        store.SetLimits(memorySize: message.Limits.MemoryBytes, tableElements: 100_000, instances: 1, tables: 4, memories: 1);
+
+        InvocationOutcome outcome;
+        string? diagnostic = null;
+        try
+        {
+            var instance = _linker.Instantiate(store, module);
+            state.Memory = instance.GetMemory("memory") ?? throw new InvalidDataException("module does not export 'memory'");
+            instance.GetAction("_initialize")?.Invoke();
+            var handle = instance.GetFunction<int>("handle") ?? throw new InvalidDataException("module does not export 'handle() -> i32'");
+            var code = handle();
+            outcome = state.ResponseTooLarge ? InvocationOutcome.ResponseTooLarge
+                : code == 0 ? InvocationOutcome.Ok
+                : InvocationOutcome.ExtensionError;
+            if (code != 0)
+            {
+                diagnostic = $"handle() returned {code}";
+            }
+        }
+        catch (TrapException trap)
+        {
+            outcome = trap.Type switch
+            {
+                TrapCode.OutOfFuel => InvocationOutcome.FuelExhausted,
+                TrapCode.Interrupt => InvocationOutcome.Timeout,
+                _ when AtMemoryCap(state, message.Limits.MemoryBytes) => InvocationOutcome.MemoryExceeded,
+                _ => InvocationOutcome.Trap,
+            };
+            diagnostic = trap.Message;
+        }
+        catch (InvalidDataException ex)
+        {
+            outcome = InvocationOutcome.BadModule;
+            diagnostic = ex.Message;
+        }
+        catch (WasmtimeException ex)
+        {
+            // Instantiation over the limits (e.g. a minimum memory above the cap) or a host function fault.
+            outcome = ex.Message.Contains("memory", StringComparison.OrdinalIgnoreCase) && ex.Message.Contains("exceeds", StringComparison.OrdinalIgnoreCase)
+                ? InvocationOutcome.MemoryExceeded
+                : InvocationOutcome.Trap;
+            diagnostic = ex.Message;
+        }
+
+        var fuelUsed = message.Limits.Fuel - (long)store.Fuel;
+        var peak = state.Memory?.GetLength() ?? 0;
+        var usage = new InvocationUsage(fuelUsed, Stopwatch.GetElapsedTime(started).TotalMilliseconds, peak, state.HostCalls);
+        return outcome == InvocationOutcome.Ok
+            ? new InvocationResult(outcome, state.Status, state.Headers, state.Body.ToArray(), usage, null)
+            : new InvocationResult(outcome, 0, [], [], usage, diagnostic);
+    }
+
+    // A guest whose memory.grow was refused at the cap usually traps soon after (abort, null deref): report the cause.
+    private static bool AtMemoryCap(GuestState state, long cap) =>
+        state.Memory is { } memory && memory.GetLength() + PageSize > cap;
+
+    private Module Load(string moduleHash, string modulePath)
+    {
+        var lazy = _modules.GetOrAdd(moduleHash, hash => new Lazy<Module>(() =>
+        {
+            var bytes = File.ReadAllBytes(modulePath);
+            var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+            if (actual != hash)
+            {
+                throw new InvalidDataException($"module at {modulePath} hashes to {actual}, expected {hash}");
+            }
+
+            return Module.FromBytes(_engine, hash, bytes);
+        }));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            _modules.TryRemove(new KeyValuePair<string, Lazy<Module>>(moduleHash, lazy));
+            throw;
+        }
+    }
+
+    private static GuestState S(Caller caller) => (GuestState)caller.GetData()!;
+
+    /// <summary>The read(2) idiom: return the full length; copy only when the guest's buffer is big enough.</summary>
+    private static int Give(GuestState state, ReadOnlySpan<byte> value, int ptr, int cap)
+    {
+        if (cap < 0)
+        {
+            return AbiCodes.Invalid;
+        }
+
+        if (value.Length <= cap)
+        {
+            if (!TryGetSpan(state, ptr, value.Length, out var target))
+            {
+                return AbiCodes.Invalid;
+            }
+
+            value.CopyTo(target);
+        }
+
+        return value.Length;
+    }
+
+    private static int Give(GuestState state, string? value, int ptr, int cap) =>
+        value is null ? AbiCodes.Absent : Give(state, Encoding.UTF8.GetBytes(value), ptr, cap);
+
+    private static bool TryGetSpan(GuestState state, int ptr, int length, out Span<byte> span)
+    {
+        span = default;
+        var memory = state.Memory;
+        if (memory is null || ptr < 0 || length < 0 || (long)ptr + length > memory.GetLength())
+        {
+            return false;
+        }
+
+        span = memory.GetSpan(ptr, length);
+        return true;
+    }
+
+    private static string? ReadString(GuestState state, int ptr, int length) =>
+        TryGetSpan(state, ptr, length, out var span) ? Encoding.UTF8.GetString(span) : null;
+
+    private static string? Lookup(IReadOnlyList<KeyValuePair<string, string>> pairs, string key, StringComparison comparison)
+    {
+        foreach (var (k, v) in pairs)
+        {
+            if (string.Equals(k, key, comparison))
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+
+    private static void DefineImports(Linker linker)
+    {
+        const string ext = "ext";
+        linker.DefineFunction(ext, "req_method", (Caller c, int ptr, int cap) => Give(S(c), S(c).Message.Request.Method, ptr, cap));
+        linker.DefineFunction(ext, "req_path", (Caller c, int ptr, int cap) => Give(S(c), S(c).Message.Request.Path, ptr, cap));
+        linker.DefineFunction(ext, "req_query", (Caller c, int ptr, int cap) => Give(S(c), S(c).Message.Request.Query, ptr, cap));
+        linker.DefineFunction(ext, "req_body", (Caller c, int ptr, int cap) => Give(S(c), S(c).Message.Request.Body, ptr, cap));
+        linker.DefineFunction(ext, "req_header", (Caller c, int namePtr, int nameLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            var name = ReadString(s, namePtr, nameLen);
+            return name is null ? AbiCodes.Invalid : Give(s, Lookup(s.Message.Request.Headers, name, StringComparison.OrdinalIgnoreCase), ptr, cap);
+        });
+        linker.DefineFunction(ext, "req_param", (Caller c, int namePtr, int nameLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            var name = ReadString(s, namePtr, nameLen);
+            return name is null ? AbiCodes.Invalid : Give(s, Lookup(s.Message.Request.Params, name, StringComparison.Ordinal), ptr, cap);
+        });
+        linker.DefineFunction(ext, "ctx_get", (Caller c, int keyPtr, int keyLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            var key = ReadString(s, keyPtr, keyLen);
+            return key is null ? AbiCodes.Invalid : Give(s, Lookup(s.Message.Context, key, StringComparison.Ordinal), ptr, cap);
+        });
+        linker.DefineFunction(ext, "config_get", (Caller c, int keyPtr, int keyLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            var key = ReadString(s, keyPtr, keyLen);
+            return key is null ? AbiCodes.Invalid : Give(s, Lookup(s.Message.Config, key, StringComparison.Ordinal), ptr, cap);
+        });
+        linker.DefineFunction(ext, "resp_status", (Caller c, int code) =>
+        {
+            if (code is < 100 or > 599)
+            {
+                return AbiCodes.Invalid;
+            }
+
+            S(c).Status = code;
+            return 0;
+        });
+        linker.DefineFunction(ext, "resp_header", (Caller c, int namePtr, int nameLen, int valuePtr, int valueLen) =>
+        {
+            var s = S(c);
+            var name = ReadString(s, namePtr, nameLen);
+            var value = ReadString(s, valuePtr, valueLen);
+            if (name is null || value is null || s.Headers.Count >= 64)
+            {
+                return name is null || value is null ? AbiCodes.Invalid : AbiCodes.Limit;
+            }
+
+            s.Headers.Add(new(name, value));
+            return 0;
+        });
+        linker.DefineFunction(ext, "resp_body", (Caller c, int ptr, int len) =>
+        {
+            var s = S(c);
+            if (!TryGetSpan(s, ptr, len, out var span))
+            {
+                return AbiCodes.Invalid;
+            }
+
+            if (s.Body.Length + len > s.Message.Limits.MaxResponseBytes)
+            {
+                s.ResponseTooLarge = true;
+                return AbiCodes.Limit;
+            }
+
+            s.Body.Write(span);
+            return 0;
+        });
+        linker.DefineFunction(ext, "log", (Caller c, int level, int ptr, int len) =>
+        {
+            var s = S(c);
+            return TryGetSpan(s, ptr, len, out var span) ? s.Log(level, span) : AbiCodes.Invalid;
+        });
+    }
+
+    public void Dispose()
+    {
+        // Stop the ticker before the engine goes: incrementing a disposed engine throws.
+        _disposed = true;
+        _ticker.Join();
+        foreach (var lazy in _modules.Values)
+        {
+            if (lazy.IsValueCreated)
+            {
+                lazy.Value.Dispose();
+            }
+        }
+
+        _linker.Dispose();
+        _engine.Dispose();
+    }
+}

@@ -1,0 +1,38 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Extensions.Modules.Storage;
+
+internal sealed class SqliteDatabase : IDatabase
+{
+    private readonly string _connectionString;
+
+    public SqliteDatabase(IOptions<StorageOptions> options)
+    {
+        var o = options.Value;
+        Directory.CreateDirectory(o.FullDataDirectory);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = o.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, o.BusyTimeoutMs / 1000),
+            ForeignKeys = true,
+        }.ToString();
+        BusyTimeoutMs = o.BusyTimeoutMs;
+    }
+
+    private int BusyTimeoutMs { get; }
+
+    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+}
