@@ -1,1 +1,41 @@
-Console.WriteLine("x");
+using Extensions.Host.Commands;
+using Extensions.Host.Hosting;
+
+// Table of contents. The platform is composed in Platform.Build (modules, middleware, endpoints);
+// the verbs of this one binary are listed in Verbs.Create. With no verb, the platform serves.
+return await Verbs.Create().Parse(args.Length == 0 ? ["serve"] : args).InvokeAsync();
+
+namespace Extensions.Host
+{
+    using Microsoft.AspNetCore.Builder;
+
+    /// <summary>The platform: every module's services and endpoints, in one ASP.NET Core process.</summary>
+    public static class Platform
+    {
+        public static WebApplication Build(IReadOnlyDictionary<string, string?> settings)
+        {
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.Configuration.AddInMemoryCollection(settings);
+            var configuration = builder.Configuration;
+
+            builder.Services
+                .AddProblemHandling()
+                .AddStorageModule(configuration)
+                .AddRegistryModule(configuration)
+                .AddRunnerModule(configuration)
+                .AddHostApiModule()
+                .AddGatewayModule(configuration);
+            builder.WebHost.UsePlatformListeners(configuration);
+
+            var app = builder.Build();
+            app.UseAssetOriginIsolation();
+            app.UseExceptionHandler();
+            app.UseAuthentication();
+            app.UseAuthorization();
+
+            app.MapRegistryEndpoints();
+            app.MapGatewayEndpoints();
+            return app;
+        }
+    }
+}

@@ -6,6 +6,9 @@ public interface IExtensionRunner
     /// <summary>Runs one invocation. Never throws for guest or worker misbehaviour: see <see cref="InvocationResult.Outcome"/>.</summary>
     Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>Limits for one invocation: what the manifest asks for, defaulted and clamped to the operator's caps.</summary>
+    InvocationLimits LimitsFor(long? fuel, int? memoryMb, int? timeoutMs);
+
     /// <summary>Workers currently connected and accepting work.</summary>
     int LiveWorkers { get; }
 }

@@ -97,6 +97,13 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
             : await best.InvokeAsync(request, cancellationToken);
     }
 
+    public InvocationLimits LimitsFor(long? fuel, int? memoryMb, int? timeoutMs) => new(
+        Math.Clamp(fuel ?? _options.DefaultFuel, 1, _options.MaxFuel),
+        Math.Clamp(memoryMb ?? _options.DefaultMemoryMb, 1, _options.MaxMemoryMb) * 1024L * 1024L,
+        Math.Clamp(timeoutMs ?? _options.DefaultTimeoutMs, 1, _options.MaxTimeoutMs),
+        _options.MaxResponseBytes,
+        _options.MaxLogBytes);
+
     /// <summary>Process ids of the live workers (operators and tests use them to find the children).</summary>
     public IReadOnlyList<int> WorkerProcessIds => [.. _slots.Where(w => w is { IsAlive: true }).Select(w => w!.ProcessId)];
 

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+
+namespace Extensions.Host.Commands;
+
+internal static class ServeVerb
+{
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Data directory (database, content store, keys). Default: ./data" };
+        var port = new Option<int?>("--port") { Description = "Console/API port; 0 picks a free one. Default: 5080" };
+        var assetPort = new Option<int?>("--asset-port") { Description = "Asset origin port; 0 picks a free one. Default: 5081" };
+        var bind = new Option<string?>("--bind") { Description = "Address to listen on. Default: 127.0.0.1" };
+        var command = new Command("serve", "Run the platform: gateway, registry, worker pool (the default verb).") { data, port, assetPort, bind };
+        command.SetAction((parse, ct) => Verbs.Guard(async () =>
+        {
+            var settings = new Dictionary<string, string?>();
+            if (parse.GetValue(data) is { } d) settings["Storage:DataDirectory"] = d;
+            if (parse.GetValue(port) is { } p) settings["Host:Port"] = p.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(assetPort) is { } a) settings["Host:AssetPort"] = a.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(bind) is { } b) settings["Host:Bind"] = b;
+
+            WebApplication app;
+            try
+            {
+                app = Platform.Build(settings);
+                await app.StartAsync(ct);
+            }
+            catch (OptionsValidationException ex)
+            {
+                throw new CliException("invalid configuration: " + string.Join("; ", ex.Failures));
+            }
+            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"cannot listen: {ex.Message} (is another instance running? use --port/--asset-port)");
+            }
+
+            var bound = app.Services.GetRequiredService<Hosting.Listeners.Bound>();
+            var storage = app.Services.GetRequiredService<IOptions<Modules.Storage.StorageOptions>>().Value;
+            Console.WriteLine($"console: {bound.ConsoleUrl}");
+            Console.WriteLine($"assets: {bound.AssetsUrl}");
+            Console.WriteLine($"data: {storage.FullDataDirectory} (admin key: {Path.Combine(storage.FullDataDirectory, "admin.key")})");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,75 @@
+using Extensions.Modules.Bundles;
+
+namespace Extensions.Modules.Gateway;
+
+/// <summary>Matches a request to a manifest endpoint: method (HEAD as GET) and literal or <c>:param</c> segments, exact length.</summary>
+internal static class EndpointMatcher
+{
+    public static (EndpointSpec Endpoint, List<KeyValuePair<string, string>> Params)? Match(
+        IReadOnlyList<EndpointSpec> endpoints, string method, IReadOnlyList<string> segments)
+    {
+        var effective = method == "HEAD" ? "GET" : method;
+        foreach (var endpoint in endpoints)
+        {
+            if (!string.Equals(endpoint.Method, effective, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var pattern = endpoint.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (pattern.Length != segments.Count)
+            {
+                continue;
+            }
+
+            var parameters = new List<KeyValuePair<string, string>>();
+            var matched = true;
+            for (var i = 0; i < pattern.Length && matched; i++)
+            {
+                if (pattern[i].StartsWith(':'))
+                {
+                    parameters.Add(new(pattern[i][1..], segments[i]));
+                }
+                else
+                {
+                    matched = string.Equals(pattern[i], segments[i], StringComparison.Ordinal);
+                }
+            }
+
+            if (matched)
+            {
+                return (endpoint, parameters);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Splits and percent-decodes the raw path. Segments that decode to <c>.</c>, <c>..</c> or contain a slash
+    /// or NUL are refused rather than reinterpreted.</summary>
+    public static List<string>? Segments(string rawPath)
+    {
+        var segments = new List<string>();
+        foreach (var raw in rawPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string decoded;
+            try
+            {
+                decoded = Uri.UnescapeDataString(raw);
+            }
+            catch (UriFormatException)
+            {
+                return null;
+            }
+
+            if (decoded is "." or ".." || decoded.Contains('/') || decoded.Contains('\\') || decoded.Contains('\0'))
+            {
+                return null;
+            }
+
+            segments.Add(decoded);
+        }
+
+        return segments;
+    }
+}

@@ -1,0 +1,43 @@
+using Extensions.Modules.Bundles;
+using Extensions.Modules.Runner.Contracts;
+
+namespace Extensions.Modules.Gateway;
+
+/// <summary>One request against a bundle with no server: the same endpoint matching and worker path as the gateway.</summary>
+internal static class LocalInvoker
+{
+    public static async Task<InvocationResult?> InvokeAsync(
+        IExtensionRunner runner, ExtensionManifest manifest, string moduleHash, string modulePath,
+        string method, string pathAndQuery, IReadOnlyList<KeyValuePair<string, string>> headers, byte[] body,
+        IReadOnlyList<KeyValuePair<string, string>> config, CancellationToken cancellationToken)
+    {
+        var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var segments = EndpointMatcher.Segments(q < 0 ? pathAndQuery : pathAndQuery[..q])
+            ?? throw new ArgumentException($"path '{pathAndQuery}' contains an encoded separator, a dot segment or an invalid escape");
+        if (EndpointMatcher.Match(manifest.Endpoints, method.ToUpperInvariant(), segments) is not { } match)
+        {
+            return null;
+        }
+
+        var requestId = $"local-{Guid.NewGuid():N}";
+        var limits = match.Endpoint.Limits;
+        return await runner.InvokeAsync(new InvocationRequest
+        {
+            TenantId = "local",
+            ExtensionId = manifest.ExtensionId,
+            InstallId = "local",
+            Version = manifest.Version,
+            RequestId = requestId,
+            ModuleHash = moduleHash,
+            ModulePath = modulePath,
+            Limits = runner.LimitsFor(limits?.FuelPerRequest ?? manifest.Limits.FuelPerRequest,
+                limits?.MemoryMb ?? manifest.Limits.MemoryMb, limits?.TimeoutMs ?? manifest.Limits.TimeoutMs),
+            Request = new GuestHttpRequest(method.ToUpperInvariant(), "/" + string.Join('/', segments), q < 0 ? "" : pathAndQuery[(q + 1)..],
+                headers, match.Params, body),
+            Context = [new("tenant", "local"), new("extension", manifest.ExtensionId), new("install", "local"),
+                new("version", manifest.Version), new("request_id", requestId), new("user.id", "local"), new("user.kind", "local")],
+            Config = config,
+            Grants = manifest.Capabilities.ToHashSet(StringComparer.Ordinal),
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,36 @@
+using Extensions.Modules.Runner.Contracts;
+using Microsoft.Extensions.Logging;
+
+namespace Extensions.Modules.HostApi;
+
+/// <summary>
+/// <c>log</c> (<c>cap:log</c>): the guest's lines go to the host's log, tagged with tenant, extension, install and request,
+/// under the category <c>Extensions.Guest</c> so operators can route or silence them apart from the platform's own.
+/// </summary>
+internal sealed partial class GuestLog(ILoggerFactory loggerFactory) : IHostCalls
+{
+    public const string Category = "Extensions.Guest";
+    private readonly ILogger _logger = loggerFactory.CreateLogger(Category);
+
+    public int Log(InvocationRequest invocation, GuestLogLevel level, string message)
+    {
+        // The worker already refused ungranted calls; this check is the one that counts, since workers are not trusted.
+        if (!invocation.Grants.Contains("cap:log"))
+        {
+            return AbiCodes.Denied;
+        }
+
+        var logLevel = level switch
+        {
+            GuestLogLevel.Debug => LogLevel.Debug,
+            GuestLogLevel.Info => LogLevel.Information,
+            GuestLogLevel.Warn => LogLevel.Warning,
+            _ => LogLevel.Error,
+        };
+        Write(_logger, logLevel, invocation.TenantId, invocation.ExtensionId, invocation.InstallId, invocation.RequestId, message);
+        return 0;
+    }
+
+    [LoggerMessage(EventId = 5000, Message = "[{TenantId}/{ExtensionId}] {Message} (install {InstallId}, request {RequestId})")]
+    private static partial void Write(ILogger logger, LogLevel level, string tenantId, string extensionId, string installId, string requestId, string message);
+}

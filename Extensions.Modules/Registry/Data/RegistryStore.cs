@@ -1,0 +1,185 @@
+using System.Data.Common;
+using Dapper;
+using Extensions.Modules.Storage;
+
+namespace Extensions.Modules.Registry.Data;
+
+/// <summary>All SQL of the registry. Times are unix milliseconds; ids and hashes are text.</summary>
+internal sealed class RegistryStore(IDatabase database, TimeProvider time)
+{
+    /// <summary>Bumped on every write that can change how a request resolves; caches compare it.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+    private long _generation;
+
+    public long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public ValueTask<DbConnection> OpenAsync(CancellationToken ct) => database.OpenAsync(ct);
+
+    public void Changed() => Interlocked.Increment(ref _generation);
+
+    public async Task<bool> AnyTenantAsync(CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM registry_tenants", cancellationToken: ct)) > 0;
+    }
+
+    public async Task<bool> TenantExistsAsync(string tenantId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM registry_tenants WHERE id = @tenantId", new { tenantId }, cancellationToken: ct)) > 0;
+    }
+
+    public async Task CreateTenantAsync(string id, string name, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO registry_tenants (id, name, created_at) VALUES (@id, @name, @now)", new { id, name, now = Now }, cancellationToken: ct));
+    }
+
+    public async Task InsertApiKeyAsync(string id, string tenantId, string kind, string keyHash, string name, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO registry_api_keys (id, tenant_id, kind, key_hash, name, created_at)
+            VALUES (@id, @tenantId, @kind, @keyHash, @name, @now)
+            """, new { id, tenantId, kind, keyHash, name, now = Now }, cancellationToken: ct));
+        Changed();
+    }
+
+    public async Task<ApiKeyRow?> FindApiKeyAsync(string keyHash, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition("""
+            SELECT id AS Id, tenant_id AS TenantId, kind AS Kind, name AS Name, revoked_at AS RevokedAt
+            FROM registry_api_keys WHERE key_hash = @keyHash
+            """, new { keyHash }, cancellationToken: ct));
+    }
+
+    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var n = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE registry_api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", new { id, now = Now }, cancellationToken: ct));
+        Changed();
+        return n > 0;
+    }
+
+    public async Task<VersionRow?> FindVersionAsync(string extensionId, string version, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition("""
+            SELECT extension_id AS ExtensionId, version AS Version, content_hash AS ContentHash, published_at AS PublishedAt
+            FROM registry_versions WHERE extension_id = @extensionId AND version = @version
+            """, new { extensionId, version }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<VersionRow>> ListVersionsAsync(string? extensionId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return [.. await c.QueryAsync<VersionRow>(new CommandDefinition("""
+            SELECT extension_id AS ExtensionId, version AS Version, content_hash AS ContentHash, published_at AS PublishedAt
+            FROM registry_versions WHERE @extensionId IS NULL OR extension_id = @extensionId
+            ORDER BY extension_id, published_at
+            """, new { extensionId }, cancellationToken: ct))];
+    }
+
+    public async Task<BundleRow?> FindBundleAsync(string contentHash, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<BundleRow>(new CommandDefinition("""
+            SELECT content_hash AS ContentHash, size AS Size, module_hash AS ModuleHash, signer_key_id AS SignerKeyId,
+                   signature AS Signature, published_at AS PublishedAt
+            FROM registry_bundles WHERE content_hash = @contentHash
+            """, new { contentHash }, cancellationToken: ct));
+    }
+
+    /// <summary>Records a published version (and its extension and bundle rows) in one transaction.</summary>
+    public async Task InsertVersionAsync(string extensionId, string publisher, string name, string version, BundleRow bundle, string actor, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("""
+            INSERT OR IGNORE INTO registry_extensions (id, publisher, name, created_at) VALUES (@extensionId, @publisher, @name, @now);
+            INSERT OR IGNORE INTO registry_bundles (content_hash, size, module_hash, signer_key_id, signature, published_at)
+            VALUES (@ContentHash, @Size, @ModuleHash, @SignerKeyId, @Signature, @now);
+            INSERT INTO registry_versions (extension_id, version, content_hash, published_at) VALUES (@extensionId, @version, @ContentHash, @now);
+            """, new { extensionId, publisher, name, version, bundle.ContentHash, bundle.Size, bundle.ModuleHash, bundle.SignerKeyId, bundle.Signature, now = Now },
+            tx, cancellationToken: ct));
+        await AuditAsync(c, tx, null, actor, "publish", $"{extensionId}@{version}",
+            $"content {bundle.ContentHash}, {bundle.Size} bytes, signed by {bundle.SignerKeyId}", ct);
+        await tx.CommitAsync(ct);
+        Changed();
+    }
+
+    public async Task<InstallRow?> FindInstallAsync(string tenantId, string extensionId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<InstallRow>(new CommandDefinition(InstallSelect + " WHERE tenant_id = @tenantId AND extension_id = @extensionId",
+            new { tenantId, extensionId }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<InstallRow>> ListInstallsAsync(string? tenantId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return [.. await c.QueryAsync<InstallRow>(new CommandDefinition(InstallSelect + " WHERE @tenantId IS NULL OR tenant_id = @tenantId ORDER BY tenant_id, extension_id",
+            new { tenantId }, cancellationToken: ct))];
+    }
+
+    /// <summary>Creates the install, or moves an existing one to another version with the new consent.</summary>
+    public async Task UpsertInstallAsync(InstallRow row, string actor, string action, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO registry_installs (id, tenant_id, extension_id, version, content_hash, granted_capabilities, config, state, state_reason, created_at, updated_at)
+            VALUES (@Id, @TenantId, @ExtensionId, @Version, @ContentHash, @GrantedCapabilities, @Config, @State, @StateReason, @CreatedAt, @UpdatedAt)
+            ON CONFLICT (tenant_id, extension_id) DO UPDATE SET
+                version = excluded.version, content_hash = excluded.content_hash, granted_capabilities = excluded.granted_capabilities,
+                config = excluded.config, state = excluded.state, state_reason = excluded.state_reason, updated_at = excluded.updated_at
+            """, row, tx, cancellationToken: ct));
+        await AuditAsync(c, tx, row.TenantId, actor, action, row.ExtensionId,
+            $"version {row.Version} ({row.ContentHash}), granted [{row.GrantedCapabilities}], state {row.State}", ct);
+        await tx.CommitAsync(ct);
+        Changed();
+    }
+
+    public async Task SetInstallStateAsync(string installId, string tenantId, string extensionId, string state, string? reason, string actor, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE registry_installs SET state = @state, state_reason = @reason, updated_at = @now WHERE id = @installId",
+            new { installId, state, reason, now = Now }, tx, cancellationToken: ct));
+        await AuditAsync(c, tx, tenantId, actor, $"install.{state}", extensionId, reason ?? "", ct);
+        await tx.CommitAsync(ct);
+        Changed();
+    }
+
+    public async Task AuditAsync(string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await AuditAsync(c, null, tenantId, actor, action, subject, detail, ct);
+    }
+
+    public async Task<IReadOnlyList<AuditRow>> ListAuditAsync(string? subject, int limit, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return [.. await c.QueryAsync<AuditRow>(new CommandDefinition("""
+            SELECT id AS Id, at AS At, tenant_id AS TenantId, actor AS Actor, action AS Action, subject AS Subject, detail AS Detail
+            FROM registry_audit WHERE @subject IS NULL OR subject = @subject ORDER BY id DESC LIMIT @limit
+            """, new { subject, limit }, cancellationToken: ct))];
+    }
+
+    private Task AuditAsync(DbConnection c, DbTransaction? tx, string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO registry_audit (at, tenant_id, actor, action, subject, detail) VALUES (@now, @tenantId, @actor, @action, @subject, @detail)
+            """, new { now = Now, tenantId, actor, action, subject, detail }, tx, cancellationToken: ct));
+
+    private const string InstallSelect = """
+        SELECT id AS Id, tenant_id AS TenantId, extension_id AS ExtensionId, version AS Version, content_hash AS ContentHash,
+               granted_capabilities AS GrantedCapabilities, config AS Config, state AS State, state_reason AS StateReason,
+               created_at AS CreatedAt, updated_at AS UpdatedAt
+        FROM registry_installs
+        """;
+}

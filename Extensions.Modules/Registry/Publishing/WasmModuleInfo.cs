@@ -1,0 +1,200 @@
+using Extensions.Modules.Runner.Contracts;
+
+namespace Extensions.Modules.Registry.Publishing;
+
+/// <summary>
+/// Reads a module's imports and exports straight from the binary, so that publish can refuse a module the workers
+/// would not link without compiling untrusted code inside the host.
+/// </summary>
+internal sealed class WasmModuleInfo
+{
+    private WasmModuleInfo(List<(string Module, string Name, byte Kind, int TypeIndex)> imports, List<(string Name, byte Kind, int Index)> exports,
+        List<(int Params, int[] ParamTypes, int[] Results)> types, List<int> functionTypes)
+    {
+        Imports = imports;
+        Exports = exports;
+        Types = types;
+        FunctionTypes = functionTypes;
+    }
+
+    public IReadOnlyList<(string Module, string Name, byte Kind, int TypeIndex)> Imports { get; }
+    public IReadOnlyList<(string Name, byte Kind, int Index)> Exports { get; }
+    private List<(int Params, int[] ParamTypes, int[] Results)> Types { get; }
+    private List<int> FunctionTypes { get; }
+
+    private const byte I32 = 0x7f;
+
+    public static WasmModuleInfo Read(ReadOnlySpan<byte> wasm)
+    {
+        var r = new Reader(wasm);
+        if (wasm.Length < 8 || !wasm[..4].SequenceEqual("\0asm"u8) || wasm[4] != 1 || wasm[5] != 0 || wasm[6] != 0 || wasm[7] != 0)
+        {
+            throw new InvalidDataException("main is not a WebAssembly core module (bad magic or version; components are not supported)");
+        }
+
+        r.Position = 8;
+        var imports = new List<(string, string, byte, int)>();
+        var exports = new List<(string, byte, int)>();
+        var types = new List<(int, int[], int[])>();
+        var functions = new List<int>();
+        while (!r.AtEnd)
+        {
+            var id = r.Byte();
+            var size = (int)r.U32();
+            var end = r.Position + size;
+            if (end > wasm.Length)
+            {
+                throw new InvalidDataException($"section {id} runs past the end of the module");
+            }
+
+            switch (id)
+            {
+                case 1:
+                    for (var n = r.U32(); n > 0; n--)
+                    {
+                        if (r.Byte() != 0x60)
+                        {
+                            throw new InvalidDataException("unsupported type form in type section");
+                        }
+
+                        var ps = new int[r.U32()];
+                        for (var i = 0; i < ps.Length; i++) ps[i] = r.Byte();
+                        var rs = new int[r.U32()];
+                        for (var i = 0; i < rs.Length; i++) rs[i] = r.Byte();
+                        types.Add((ps.Length, ps, rs));
+                    }
+
+                    break;
+                case 2:
+                    for (var n = r.U32(); n > 0; n--)
+                    {
+                        var module = r.Name();
+                        var name = r.Name();
+                        var kind = r.Byte();
+                        var typeIndex = -1;
+                        switch (kind)
+                        {
+                            case 0: typeIndex = (int)r.U32(); functions.Add(typeIndex); break;
+                            case 1: r.Byte(); SkipLimits(ref r); break;
+                            case 2: SkipLimits(ref r); break;
+                            case 3: r.Byte(); r.Byte(); break;
+                            case 4: r.Byte(); r.U32(); break;
+                            default: throw new InvalidDataException($"unknown import kind {kind}");
+                        }
+
+                        imports.Add((module, name, kind, typeIndex));
+                    }
+
+                    break;
+                case 7:
+                    for (var n = r.U32(); n > 0; n--)
+                    {
+                        exports.Add((r.Name(), r.Byte(), (int)r.U32()));
+                    }
+
+                    break;
+                case 3:
+                    for (var n = r.U32(); n > 0; n--)
+                    {
+                        functions.Add((int)r.U32());
+                    }
+
+                    break;
+            }
+
+            r.Position = end;
+        }
+
+        return new WasmModuleInfo(imports, exports, types, functions);
+    }
+
+    /// <summary>Every way the module fails the <c>ext-v1</c> ABI, each as a line an author can act on.</summary>
+    public IReadOnlyList<string> AbiProblems()
+    {
+        var problems = new List<string>();
+        foreach (var (module, name, kind, typeIndex) in Imports)
+        {
+            if (module != GuestAbi.ImportModule || kind != 0 || !GuestAbi.Imports.TryGetValue(name, out var arity))
+            {
+                problems.Add($"unknown import {module}.{name}: ext-v1 modules may import only functions of module 'ext' ({string.Join(", ", GuestAbi.Imports.Keys)})");
+                continue;
+            }
+
+            if (!IsI32Signature(typeIndex, arity, 1))
+            {
+                problems.Add($"import ext.{name} has the wrong signature: expected ({arity} × i32) -> i32");
+            }
+        }
+
+        if (!Exports.Any(e => e.Name == GuestAbi.MemoryExport && e.Kind == 2))
+        {
+            problems.Add("the module must export its memory as 'memory'");
+        }
+
+        var handle = Exports.FirstOrDefault(e => e.Name == GuestAbi.HandleExport && e.Kind == 0);
+        if (handle.Name is null)
+        {
+            problems.Add("the module must export a function 'handle'");
+        }
+        else if (handle.Index >= FunctionTypes.Count || !IsI32Signature(FunctionTypes[handle.Index], 0, 1))
+        {
+            problems.Add("export 'handle' must have the signature () -> i32");
+        }
+
+        return problems;
+    }
+
+    private bool IsI32Signature(int typeIndex, int paramCount, int resultCount) =>
+        typeIndex >= 0 && typeIndex < Types.Count
+        && Types[typeIndex].ParamTypes.Length == paramCount && Types[typeIndex].ParamTypes.All(t => t == I32)
+        && Types[typeIndex].Results.Length == resultCount && Types[typeIndex].Results.All(t => t == I32);
+
+    private static void SkipLimits(ref Reader r)
+    {
+        var flags = r.Byte();
+        r.U32();
+        if ((flags & 1) != 0)
+        {
+            r.U32();
+        }
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        public int Position;
+
+        public readonly bool AtEnd => Position >= _data.Length;
+
+        public byte Byte() => Position < _data.Length ? _data[Position++] : throw new InvalidDataException("module ends unexpectedly");
+
+        public uint U32()
+        {
+            uint result = 0;
+            for (var shift = 0; shift < 35; shift += 7)
+            {
+                var b = Byte();
+                result |= (uint)(b & 0x7f) << shift;
+                if ((b & 0x80) == 0)
+                {
+                    return result;
+                }
+            }
+
+            throw new InvalidDataException("malformed LEB128 number");
+        }
+
+        public string Name()
+        {
+            var length = (int)U32();
+            if (length < 0 || Position + length > _data.Length)
+            {
+                throw new InvalidDataException("name runs past the end of the module");
+            }
+
+            var name = System.Text.Encoding.UTF8.GetString(_data.Slice(Position, length));
+            Position += length;
+            return name;
+        }
+    }
+}

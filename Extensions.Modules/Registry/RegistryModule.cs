@@ -1,0 +1,52 @@
+using Extensions.Modules.Registry;
+using Extensions.Modules.Registry.Auth;
+using Extensions.Modules.Registry.Contracts;
+using Extensions.Modules.Registry.Data;
+using Extensions.Modules.Registry.Endpoints;
+using Extensions.Modules.Registry.Installs;
+using Extensions.Modules.Registry.Publishing;
+using Extensions.Modules.Registry.Seeding;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class RegistryModule
+{
+    /// <summary>Tenants, API keys, publish, installs, trust and audit; the <c>ApiKey</c> authentication scheme.</summary>
+    public static IServiceCollection AddRegistryModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RegistryOptions>()
+            .Bind(configuration.GetSection(RegistryOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        foreach (var migration in RegistryMigrations.All)
+        {
+            services.AddSingleton(migration);
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RegistryStore>();
+        services.TryAddSingleton<TrustStore>();
+        services.TryAddSingleton<ApiKeys>();
+        services.TryAddSingleton<PublishService>();
+        services.TryAddSingleton<InstallService>();
+        services.TryAddSingleton<IInstallResolver, InstallResolver>();
+        services.AddHostedService<FirstStartSeeder>();
+
+        services.AddAuthentication(CallerIdentity.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(CallerIdentity.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(CallerIdentity.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim("kind", CallerIdentity.AdminKind));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapRegistryEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        AdminEndpoints.Map(endpoints);
+        return endpoints;
+    }
+}

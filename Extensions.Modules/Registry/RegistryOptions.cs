@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Extensions.Modules.Registry;
+
+public sealed class RegistryOptions
+{
+    public const string SectionName = "Registry";
+
+    /// <summary>Trust bundle file; empty means <c>{data}/trust.json</c>. Re-read when it changes. <remarks>Defaults to empty.</remarks></summary>
+    public string TrustBundlePath { get; set; } = "";
+
+    /// <summary>Largest bundle file accepted at publish. <remarks>Defaults to 32 MiB.</remarks></summary>
+    [Range(1024, 1024 * 1024 * 1024)]
+    public int MaxBundleBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>On first start with an empty data directory, create tenant <c>default</c>, an admin key and install the hello sample.
+    /// <remarks>Defaults to true.</remarks></summary>
+    public bool SeedOnFirstStart { get; set; } = true;
+
+    /// <summary>Where the hello sample (manifest.json + build/hello.wasm) is read from; empty means beside the program.
+    /// <remarks>Defaults to empty.</remarks></summary>
+    public string SampleDirectory { get; set; } = "";
+}
