@@ -22,19 +22,22 @@ public static class BundlePacker
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal) { [ManifestFile] = manifestBytes };
         var mainPath = Path.Combine(root.FullName, manifest.Main);
         if (!File.Exists(mainPath)) throw new BundleException($"main module '{manifest.Main}' not found in '{root.FullName}'");
+        var limits = BundleReadLimits.Default;
         foreach (var path in Select(root, manifest))
-            files[path] = File.ReadAllBytes(Path.Combine(root.FullName, path));
+        {
+            // Checked before reading so a stray multi-gigabyte file fails fast instead of exhausting memory.
+            var file = new FileInfo(Path.Combine(root.FullName, path));
+            if (file.Length > limits.MaxFileBytes)
+                throw new BundleException($"'{path}' is {file.Length} bytes; readers accept files up to {limits.MaxFileBytes} bytes");
+            files[path] = File.ReadAllBytes(file.FullName);
+        }
 
         if (!WasmBinary.IsCoreModule(files[manifest.Main]))
             throw new BundleException($"main module '{manifest.Main}' is not a WebAssembly core module (expected the \\0asm header, version 1)");
         if (manifest.UiEntry is { } entry && !files.ContainsKey(entry))
             throw new BundleException($"ui.iframe.entry '{entry}' is not among the packed files (ui/** and assets)");
 
-        var limits = BundleReadLimits.Default;
         if (files.Count > limits.MaxEntries) throw new BundleException($"bundle would hold {files.Count} files; readers accept at most {limits.MaxEntries}");
-        foreach (var (path, content) in files)
-            if (content.Length > limits.MaxFileBytes)
-                throw new BundleException($"'{path}' is {content.Length} bytes; readers accept files up to {limits.MaxFileBytes} bytes");
 
         var tar = CanonicalTar.Write(files);
         if (tar.Length > limits.MaxTotalBytes) throw new BundleException($"bundle would be {tar.Length} bytes; readers accept at most {limits.MaxTotalBytes}");

@@ -37,6 +37,9 @@ public static partial class ManifestReader
         }
     }
 
+    /// <summary>The rule for publisher and extension names.</summary>
+    internal static bool IsIdentifier(string value) => IdentifierPattern().IsMatch(value);
+
     [GeneratedRegex(@"^[a-z][a-z0-9-]{0,62}\z")]
     private static partial Regex IdentifierPattern();
 
@@ -109,7 +112,7 @@ public static partial class ManifestReader
         private string? Identifier(JsonElement root, string name)
         {
             var value = RequiredString(root, name, name);
-            if (value is not null && !IdentifierPattern().IsMatch(value))
+            if (value is not null && !IsIdentifier(value))
                 Error(name, "must be 1-63 characters of lower-case letters, digits and '-', starting with a letter");
             return value;
         }

@@ -170,6 +170,32 @@ public sealed class BundlePackerTests
     }
 
     [Test]
+    public void Pack_FileOverReaderLimit_Refused()
+    {
+        var dir = TestExtension.Create(_temp.Path);
+        using (var big = File.Create(Path.Combine(dir, "ui", "big.bin")))
+            big.SetLength(BundleReadLimits.Default.MaxFileBytes + 1);
+
+        var ex = Assert.Throws<BundleException>(() => BundlePacker.Pack(dir));
+
+        Assert.That(ex.Message, Does.StartWith("'ui/big.bin' is 33554433 bytes"));
+    }
+
+    [Test]
+    public void Pack_LongAndNonAsciiPaths_RoundTrip()
+    {
+        var dir = TestExtension.Create(_temp.Path);
+        var longPath = "ui/" + string.Join('/', Enumerable.Repeat(new string('d', 40), 4)) + "/file.js";
+        TestExtension.Write(dir, longPath, [1]);
+        TestExtension.Write(dir, "ui/grüße.txt", [2]);
+
+        var files = BundleReader.Read(BundlePacker.Pack(dir).ToGzip()).Files;
+
+        Assert.That(files[longPath], Is.EqualTo(new byte[] { 1 }));
+        Assert.That(files["ui/grüße.txt"], Is.EqualTo(new byte[] { 2 }));
+    }
+
+    [Test]
     public void ToGzip_Header_HasZeroMtimeAndDecompressesToTar()
     {
         var packed = BundlePacker.Pack(TestExtension.Create(_temp.Path));
