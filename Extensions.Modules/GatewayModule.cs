@@ -2,6 +2,7 @@ using Extensions.Modules.Bundles;
 using Extensions.Modules.Gateway;
 using Extensions.Modules.Runner.Contracts;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 

@@ -68,13 +68,39 @@ public sealed class GatewayErrorTests
         await AssertProblemAsync(response, HttpStatusCode.NotFound, "endpoint_not_found");
     }
 
+    // Sent over a raw socket: HttpClient would normalise the dot segments away before they leave the process.
     [TestCase("/api/ext/samples.hello/hello/%2e%2e")]
+    [TestCase("/api/ext/samples.hello/hello/..")]
+    [TestCase("/api/ext/samples.hello/hello/%2E%2e/%2e%2e/admin")]
     [TestCase("/api/ext/samples.hello/hello/a%2Fb")]
-    [TestCase("/api/ext/samples.hello/hello/%00")]
+    [TestCase("/api/ext/samples.hello/hello/a%5Cb")]
     public async Task EncodedTraversal_IsRefused(string path)
     {
-        using var response = await _platform.Admin.GetAsync(path);
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+        var (status, body) = await RawGetAsync(path);
+
+        Assert.That(status, Is.EqualTo(400), body);
+        Assert.That(body, Does.Contain("\"code\":\"invalid_request\""));
+    }
+
+    [Test]
+    public async Task NulInPath_IsRefusedBeforeRouting()
+    {
+        var (status, _) = await RawGetAsync("/api/ext/samples.hello/hello/%00");
+
+        Assert.That(status, Is.EqualTo(400));
+    }
+
+    private async Task<(int Status, string Body)> RawGetAsync(string target)
+    {
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(_platform.BaseUrl.Host, _platform.BaseUrl.Port);
+        await using var stream = socket.GetStream();
+        var request = $"GET {target} HTTP/1.1\r\nHost: {_platform.BaseUrl.Authority}\r\nAuthorization: Bearer {_platform.AdminKey}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream);
+        var response = await reader.ReadToEndAsync();
+        var status = int.Parse(response.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (status, response);
     }
 
     [Test]

@@ -171,7 +171,7 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time)
             """, new { subject, limit }, cancellationToken: ct))];
     }
 
-    private Task AuditAsync(DbConnection c, DbTransaction? tx, string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct) =>
+    private Task<int> AuditAsync(DbConnection c, DbTransaction? tx, string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct) =>
         c.ExecuteAsync(new CommandDefinition("""
             INSERT INTO registry_audit (at, tenant_id, actor, action, subject, detail) VALUES (@now, @tenantId, @actor, @action, @subject, @detail)
             """, new { now = Now, tenantId, actor, action, subject, detail }, tx, cancellationToken: ct));

@@ -37,7 +37,14 @@ internal sealed partial class PublishService(
             throw await RefuseAsync(actor, ProblemCodes.InvalidBundle, ex.Message);
         }
 
+        // Trust first: nothing from an unsigned or tampered bundle is examined further.
         var manifest = bundle.Manifest;
+        var check = trust.Current.Verify(signature, bundle.ContentHash, manifest.Publisher);
+        if (!check.Ok)
+        {
+            throw await RefuseAsync(actor, ProblemCodes.SignatureRejected, $"{check.Code}: {check.Message}");
+        }
+
         IReadOnlyList<string> abiProblems;
         try
         {
@@ -51,12 +58,6 @@ internal sealed partial class PublishService(
         if (abiProblems.Count > 0)
         {
             throw await RefuseAsync(actor, ProblemCodes.InvalidBundle, $"module {manifest.Main}: " + string.Join("; ", abiProblems));
-        }
-
-        var check = trust.Current.Verify(signature, bundle.ContentHash, manifest.Publisher);
-        if (!check.Ok)
-        {
-            throw await RefuseAsync(actor, ProblemCodes.SignatureRejected, $"{check.Code}: {check.Message}");
         }
 
         var existing = await store.FindVersionAsync(manifest.ExtensionId, manifest.Version, ct);

@@ -85,12 +85,13 @@ internal sealed partial class FirstStartSeeder(
     private static void WritePrivate(string path, string content)
     {
         var temp = path + ".tmp";
-        using (var file = new FileStream(temp, new FileStreamOptions
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
         {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var file = new FileStream(temp, options))
         using (var writer = new StreamWriter(file))
         {
             writer.Write(content);
