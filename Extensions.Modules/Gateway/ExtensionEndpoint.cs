@@ -41,6 +41,17 @@ internal static class ExtensionEndpoint
             return;
         }
 
+        // Route on what the client sent, not on Kestrel's normalised path: an encoded separator or dot segment
+        // could otherwise make one request address another extension or route.
+        var (rawPath, query) = SplitTarget(context);
+        var segments = EndpointMatcher.Segments(rawPath);
+        if (segments is null || segments.Count == 0 || segments[0] != extensionId)
+        {
+            await Problems.WriteAsync(context, 400, ProblemCodes.InvalidRequest, "the path contains an encoded separator, a dot segment or an invalid escape");
+            return;
+        }
+
+        segments.RemoveAt(0);
         var resolved = await resolver.ResolveAsync(caller.TenantId, extensionId, context.RequestAborted);
         if (resolved.Install is not { } install)
         {
@@ -51,14 +62,6 @@ internal static class ExtensionEndpoint
                 _ => (404, ProblemCodes.ExtensionNotInstalled, $"extension '{extensionId}' is not installed for this tenant"),
             };
             await Problems.WriteAsync(context, status, code, detail);
-            return;
-        }
-
-        var (rawPath, query) = SplitTarget(context, extensionId);
-        var segments = EndpointMatcher.Segments(rawPath);
-        if (segments is null)
-        {
-            await Problems.WriteAsync(context, 400, ProblemCodes.InvalidRequest, "the path contains an encoded separator, a dot segment or an invalid escape");
             return;
         }
 
@@ -170,16 +173,14 @@ internal static class ExtensionEndpoint
         && !name.StartsWith("x-forwarded-", StringComparison.OrdinalIgnoreCase)
         && !name.Equals(Problems.RequestIdHeader, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The still-encoded path after <c>/api/ext/{id}</c>, and the raw query without '?'.</summary>
-    private static (string Path, string Query) SplitTarget(HttpContext context, string extensionId)
+    /// <summary>The still-encoded path after <c>/api/ext/</c> (starting with the extension id), and the raw query without '?'.</summary>
+    private static (string Path, string Query) SplitTarget(HttpContext context)
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
         var q = target.IndexOf('?', StringComparison.Ordinal);
         var path = q < 0 ? target : target[..q];
         var query = q < 0 ? "" : target[(q + 1)..];
-        var prefix = Prefix + extensionId;
-        var rest = path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? path[prefix.Length..] : context.Request.RouteValues["path"] as string ?? "";
-        return (rest, query);
+        return (path.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? path[Prefix.Length..] : "", query);
     }
 
     private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int max)
