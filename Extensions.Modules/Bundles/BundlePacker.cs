@@ -1,3 +1,4 @@
+using Extensions.Modules.Storage;
 namespace Extensions.Modules.Bundles;
 
 /// <summary>Packs an extension directory into its canonical bundle: manifest.json, main, ui/** and asset globs.</summary>

@@ -1,3 +1,4 @@
+using Extensions.Modules.Storage;
 using System.Text;
 using System.Text.Json;
 
@@ -15,7 +16,7 @@ public sealed record BundleSignature(string Algorithm, string KeyId, string Cont
 
     public static BundleSignature Create(string contentHash, PublisherKey key)
     {
-        if (!Bundles.ContentHash.IsWellFormed(contentHash))
+        if (!Storage.ContentHash.IsValid(contentHash))
             throw new ArgumentException($"'{contentHash}' is not a sha256:<64 lower-case hex> content hash", nameof(contentHash));
         var signature = key.Sign(Encoding.UTF8.GetBytes(contentHash));
         return new BundleSignature(Ed25519, key.KeyId, contentHash, Convert.ToBase64String(signature));

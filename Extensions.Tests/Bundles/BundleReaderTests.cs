@@ -1,3 +1,4 @@
+using Extensions.Modules.Storage;
 using System.Formats.Tar;
 using System.IO.Compression;
 using Extensions.Modules.Bundles;
