@@ -47,8 +47,6 @@ public static class Problems
     private static bool IsSafeRequestId(string value) =>
         value.Length is > 0 and <= 128 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
 
-    private static string Title(string code) => code.Replace('_', ' ') switch
-    {
-        var t => char.ToUpperInvariant(t[0]) + t[1..],
-    };
+    /// <summary><c>endpoint_not_found</c> → "Endpoint not found".</summary>
+    private static string Title(string code) => char.ToUpperInvariant(code[0]) + code[1..].Replace('_', ' ');
 }

@@ -4,6 +4,7 @@ using Extensions.Modules.Registry.Contracts;
 using Extensions.Modules.Runner.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Extensions.Modules.Gateway;
@@ -12,10 +13,11 @@ namespace Extensions.Modules.Gateway;
 /// <c>/api/ext/{extensionId}/{**path}</c>: the caller's tenant → its enabled install → a declared endpoint → the worker pool
 /// → the guest's status, allowed headers and body. Every failure is a problem response with a stable code.
 /// </summary>
-internal static class ExtensionEndpoint
+internal static partial class ExtensionEndpoint
 {
     public const string Route = "/api/ext/{extensionId}/{**path}";
     private const string Prefix = "/api/ext/";
+    private const string LogCategory = "Extensions.Gateway";
 
     /// <summary>Request headers an extension may see. Credentials, cookies and hop-by-hop headers never reach a guest.</summary>
     private static readonly HashSet<string> RequestHeaderAllowlist = new(StringComparer.OrdinalIgnoreCase)
@@ -30,7 +32,8 @@ internal static class ExtensionEndpoint
     };
 
     public static async Task HandleAsync(
-        HttpContext context, string extensionId, IInstallResolver resolver, IExtensionRunner runner, IOptions<GatewayOptions> options)
+        HttpContext context, string extensionId, IInstallResolver resolver, IExtensionRunner runner, IOptions<GatewayOptions> options,
+        ILoggerFactory loggers)
     {
         var requestId = Problems.RequestId(context);
         context.Response.Headers[Problems.RequestIdHeader] = requestId;
@@ -119,6 +122,12 @@ internal static class ExtensionEndpoint
         };
 
         var result = await runner.InvokeAsync(request, context.RequestAborted);
+        if (result.Outcome != InvocationOutcome.Ok)
+        {
+            // The guest's own words stay in the log, never in the response.
+            Log.InvocationFailed(loggers.CreateLogger(LogCategory), install.TenantId, install.ExtensionId, requestId, result.Outcome, result.Diagnostic ?? "");
+        }
+
         await WriteResultAsync(context, result);
     }
 
@@ -209,5 +218,11 @@ internal static class ExtensionEndpoint
         }
 
         return buffer.ToArray();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Warning, Message = "Invocation of {ExtensionId} for tenant {TenantId} (request {RequestId}) ended {Outcome}: {Diagnostic}")]
+        public static partial void InvocationFailed(ILogger logger, string tenantId, string extensionId, string requestId, InvocationOutcome outcome, string diagnostic);
     }
 }

@@ -1,3 +1,4 @@
+using Extensions.Modules.Bundles;
 using Extensions.Modules.Runner.Contracts;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ internal sealed partial class GuestLog(ILoggerFactory loggerFactory) : IHostCall
     public int Log(InvocationRequest invocation, GuestLogLevel level, string message)
     {
         // The worker already refused ungranted calls; this check is the one that counts, since workers are not trusted.
-        if (!invocation.Grants.Contains("cap:log"))
+        if (!invocation.Grants.Contains(Capabilities.Log))
         {
             return AbiCodes.Denied;
         }
@@ -27,7 +28,15 @@ internal sealed partial class GuestLog(ILoggerFactory loggerFactory) : IHostCall
             GuestLogLevel.Warn => LogLevel.Warning,
             _ => LogLevel.Error,
         };
-        Write(_logger, logLevel, invocation.TenantId, invocation.ExtensionId, invocation.InstallId, invocation.RequestId, message);
+        // Guest text is untrusted: control characters must not forge extra log lines.
+        var safe = string.Create(message.Length, message, static (span, m) =>
+        {
+            for (var i = 0; i < m.Length; i++)
+            {
+                span[i] = char.IsControl(m[i]) ? ' ' : m[i];
+            }
+        });
+        Write(_logger, logLevel, invocation.TenantId, invocation.ExtensionId, invocation.InstallId, invocation.RequestId, safe);
         return 0;
     }
 

@@ -108,17 +108,17 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             await SendAsync(Messages.Execute(id, request), cancellationToken);
 
             // The epoch stops the guest at its deadline; past deadline + grace the worker itself is stuck.
-            var watchdog = TimeSpan.FromMilliseconds(request.Limits.TimeoutMs + _options.WatchdogGraceMs);
-            var finished = await Task.WhenAny(pending.Completion.Task, Task.Delay(watchdog, cancellationToken));
-            if (finished != pending.Completion.Task)
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                return await pending.Completion.Task.WaitAsync(
+                    TimeSpan.FromMilliseconds(request.Limits.TimeoutMs + _options.WatchdogGraceMs), cancellationToken);
+            }
+            catch (TimeoutException)
+            {
                 Log.WorkerStuck(_logger, Slot, ProcessId, id);
                 Kill();
                 return InvocationResult.Failed(InvocationOutcome.Timeout, "worker did not answer by the deadline and was replaced");
             }
-
-            return await pending.Completion.Task;
         }
         catch (IOException ex)
         {

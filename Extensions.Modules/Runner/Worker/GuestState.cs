@@ -1,4 +1,4 @@
-using System.Text;
+using Extensions.Modules.Bundles;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
 using Wasmtime;
@@ -25,7 +25,7 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, Act
     public int Log(int level, ReadOnlySpan<byte> message)
     {
         HostCalls++;
-        if (!Message.Grants.Contains("cap:log"))
+        if (!Message.Grants.Contains(Capabilities.Log))
         {
             return AbiCodes.Denied;
         }
@@ -44,6 +44,4 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, Act
         send(Messages.LogCall(InvocationId, level, message));
         return 0;
     }
-
-    public static string Utf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }
