@@ -1,5 +1,6 @@
 using System.Net;
 using Extensions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Extensions.Tests.EndToEnd;
 
@@ -70,6 +71,17 @@ public sealed class SeededSampleTests
 
         Assert.That(body.GetProperty("status").GetString(), Is.EqualTo("ok"));
         Assert.That(body.GetProperty("workers").GetInt32(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void RootAppSettings_IsTheConfigurationTheHostReads()
+    {
+        var configuration = _platform.App.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var file = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "appsettings.json")));
+
+        // A value that only appsettings.json sets (no code default mentions it).
+        Assert.That(configuration["Logging:Console:FormatterName"],
+            Is.EqualTo(file.RootElement.GetProperty("Logging").GetProperty("Console").GetProperty("FormatterName").GetString()).And.Not.Null);
     }
 
     [Test]

@@ -9,7 +9,7 @@ internal static class GuestFixtures
     public static string Create(string name, string wat, string version = "1.0.0", string[]? capabilities = null,
         (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName)
     {
-        var dir = Directory.CreateTempSubdirectory($"ext-guest-{name}-").FullName;
+        var dir = Tests.TestRun.NewDirectory($"guest-{name}");
         var manifest = new JsonObject
         {
             ["manifestVersion"] = 2,

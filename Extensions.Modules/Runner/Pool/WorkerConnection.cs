@@ -70,6 +70,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         try
         {
             await _pipe.WaitForConnectionAsync(timeout.Token);
+            RemoveSocketFile(pipeName);
             var hello = await FrameCodec.ReadAsync(_pipe, 1024, timeout.Token)
                 ?? throw new ProtocolException("worker closed the pipe before Hello");
             if (hello.Kind != FrameKind.Hello)
@@ -229,6 +230,18 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
 
         _exited.TrySetResult();
+    }
+
+    /// <summary>
+    /// On Unix a named pipe is a socket file that .NET leaves behind. Once the one worker is connected nobody else may
+    /// connect, so the name is removed; the open connection is unaffected.
+    /// </summary>
+    private static void RemoveSocketFile(string pipeName)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.Delete(Path.Combine(Path.GetTempPath(), "CoreFxPipe_" + pipeName));
+        }
     }
 
     /// <summary>Kills the worker; its in-flight invocations fail with <see cref="InvocationOutcome.RunnerCrashed"/>.</summary>
