@@ -21,8 +21,8 @@ namespace Extensions.Host
             builder.Services
                 .AddProblemHandling()
                 .AddStorageModule(configuration)
+                .AddRunnerModule(configuration)     // before Registry: workers are up when first-start seeding publishes
                 .AddRegistryModule(configuration)
-                .AddRunnerModule(configuration)
                 .AddHostApiModule()
                 .AddGatewayModule(configuration);
             builder.WebHost.UsePlatformListeners(configuration);

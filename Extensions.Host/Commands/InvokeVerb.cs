@@ -29,7 +29,9 @@ internal static class InvokeVerb
                 ? BundleReader.Read(BundlePacker.Pack(src).Tar)
                 : File.Exists(src) ? BundleReader.Read(await File.ReadAllBytesAsync(src, ct)) : throw new CliException($"{src} is neither a directory nor a bundle file");
 
-            var modulePath = Path.Combine(Path.GetTempPath(), $"ext-invoke-{Guid.NewGuid():N}.wasm");
+            // A throw-away data directory: the module is precompiled and run exactly as the server would.
+            var scratch = Directory.CreateTempSubdirectory("ext-invoke-").FullName;
+            var modulePath = Path.Combine(scratch, "main.wasm");
             await File.WriteAllBytesAsync(modulePath, bundle.MainModule, ct);
             try
             {
@@ -42,9 +44,13 @@ internal static class InvokeVerb
                     ContentRootPath = AppContext.BaseDirectory,
                     DisableDefaults = false,
                 });
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Runner:Workers"] = "1" });
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Runner:Workers"] = "1",
+                    ["Storage:DataDirectory"] = scratch,
+                });
                 builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);
-                builder.Services.AddRunnerModule(builder.Configuration).AddHostApiModule();
+                builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule();
                 using var host = builder.Build();
                 await host.StartAsync(ct);
                 try
@@ -63,7 +69,7 @@ internal static class InvokeVerb
             }
             finally
             {
-                File.Delete(modulePath);
+                Directory.Delete(scratch, recursive: true);
             }
         }));
         return command;

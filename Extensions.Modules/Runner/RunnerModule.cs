@@ -18,6 +18,9 @@ public static class RunnerModule
             .Bind(configuration.GetSection(RunnerOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton(ArtifactStore.Migration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ArtifactStore>();
         services.TryAddSingleton<WorkerPool>();
         services.TryAddSingleton<IExtensionRunner>(sp => sp.GetRequiredService<WorkerPool>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<WorkerPool>());
@@ -25,13 +28,13 @@ public static class RunnerModule
     }
 
     /// <summary>
-    /// Entry point of the <c>worker</c> verb: <c>worker --pipe NAME [--concurrency N] [--max-memory-mb N] [--max-frame-bytes N]</c>,
+    /// Entry point of the <c>worker</c> verb: <c>worker --pipe NAME [--concurrency N] [--max-memory-mb N] [--module-cache-mb N] [--max-frame-bytes N]</c>,
     /// with the host's secret as the first line of standard input.
     /// </summary>
     public static async Task<int> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
         string? pipe = null;
-        int concurrency = 4, maxMemoryMb = 128, maxFrameBytes = 64 * 1024 * 1024;
+        int concurrency = 4, maxMemoryMb = 128, moduleCacheMb = 256, maxFrameBytes = 64 * 1024 * 1024;
         for (var i = 0; i + 1 < args.Count; i += 2)
         {
             var value = args[i + 1];
@@ -40,6 +43,7 @@ public static class RunnerModule
                 case "--pipe": pipe = value; break;
                 case "--concurrency": concurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-memory-mb": maxMemoryMb = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--module-cache-mb": moduleCacheMb = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-frame-bytes": maxFrameBytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 default:
                     await Console.Error.WriteLineAsync($"worker: unknown option {args[i]}");
@@ -54,7 +58,8 @@ public static class RunnerModule
             return 2;
         }
 
-        var host = new WorkerHost(pipe, Convert.FromHexString(secretLine.Trim()), concurrency, maxMemoryMb * 1024L * 1024L, maxFrameBytes);
+        var host = new WorkerHost(pipe, Convert.FromHexString(secretLine.Trim()), concurrency, maxMemoryMb * 1024L * 1024L,
+            moduleCacheMb * 1024L * 1024L, maxFrameBytes);
         return await host.RunAsync(cancellationToken);
     }
 }

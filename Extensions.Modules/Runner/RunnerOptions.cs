@@ -55,6 +55,30 @@ public sealed class RunnerOptions : IValidatableObject
     [Range(100, 600_000)]
     public int WatchdogGraceMs { get; set; } = 2000;
 
+    /// <summary>Bytes of loaded modules each worker keeps (least recently used out). <remarks>Defaults to 256 MiB.</remarks></summary>
+    [Range(1, 65536)]
+    public int ModuleCacheMb { get; set; } = 256;
+
+    /// <summary>Longest a worker may spend compiling one module before it is killed and the module refused. <remarks>Defaults to 60,000 ms.</remarks></summary>
+    [Range(1000, 3_600_000)]
+    public int CompileTimeoutMs { get; set; } = 60_000;
+
+    /// <summary>How often the host pings each worker. <remarks>Defaults to 1000 ms.</remarks></summary>
+    [Range(50, 60_000)]
+    public int PingIntervalMs { get; set; } = 1000;
+
+    /// <summary>A worker that has not answered a ping for this long is killed and replaced. <remarks>Defaults to 5000 ms.</remarks></summary>
+    [Range(100, 600_000)]
+    public int HangTimeoutMs { get; set; } = 5000;
+
+    /// <summary>A worker whose resident memory grows past this is recycled. <remarks>Defaults to 1024 MiB.</remarks></summary>
+    [Range(32, 1024 * 1024)]
+    public int MaxWorkerRssMb { get; set; } = 1024;
+
+    /// <summary>A worker is recycled (drained and replaced) after this many invocations. <remarks>Defaults to 100,000.</remarks></summary>
+    [Range(1, long.MaxValue)]
+    public long RecycleAfterInvocations { get; set; } = 100_000;
+
     /// <summary>Worker executable; empty means this same program. <remarks>Defaults to empty.</remarks></summary>
     public string WorkerPath { get; set; } = "";
 
@@ -68,6 +92,11 @@ public sealed class RunnerOptions : IValidatableObject
         if (DefaultMemoryMb > MaxMemoryMb)
         {
             yield return new("DefaultMemoryMb must not exceed MaxMemoryMb", [nameof(DefaultMemoryMb)]);
+        }
+
+        if (HangTimeoutMs <= PingIntervalMs)
+        {
+            yield return new("HangTimeoutMs must be longer than PingIntervalMs", [nameof(HangTimeoutMs)]);
         }
 
         if (DefaultTimeoutMs > MaxTimeoutMs)

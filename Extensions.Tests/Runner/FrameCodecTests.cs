@@ -20,7 +20,7 @@ public sealed class FrameCodecTests
             Config = [new("k", "\"v\"")],
             Grants = new HashSet<string> { "cap:log" },
         };
-        using var stream = new MemoryStream(Messages.Execute(42, request));
+        using var stream = new MemoryStream(Messages.Execute(42, request, "sha256:11", "/a.cwasm"));
 
         var frame = await FrameCodec.ReadAsync(stream, 1024, CancellationToken.None);
         var message = Messages.ReadExecute(frame!.Value.Payload.Span);
@@ -32,6 +32,8 @@ public sealed class FrameCodecTests
         Assert.That(message.Limits, Is.EqualTo(request.Limits));
         Assert.That(message.Grants, Is.EquivalentTo(request.Grants));
         Assert.That(message.Config.Single().Value, Is.EqualTo("\"v\""));
+        Assert.That(message.ArtifactHash, Is.EqualTo("sha256:11"));
+        Assert.That(message.ArtifactPath, Is.EqualTo("/a.cwasm"));
     }
 
     [Test]

@@ -1,6 +1,7 @@
 using Extensions.Modules.Bundles;
 using Extensions.Modules.Common;
 using Extensions.Modules.Registry.Data;
+using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,7 @@ public sealed record PublishResult(string ExtensionId, string Version, string Co
 /// the trust bundle for the manifest's publisher, then store it in the CAS and record provenance. Versions are immutable.
 /// </summary>
 internal sealed partial class PublishService(
-    RegistryStore store, IContentStore cas, TrustStore trust, IOptions<RegistryOptions> options, ILogger<PublishService> logger)
+    RegistryStore store, IContentStore cas, TrustStore trust, IExtensionRunner runner, IOptions<RegistryOptions> options, ILogger<PublishService> logger)
 {
     public async Task<PublishResult> PublishAsync(byte[] bundleFile, string signatureJson, string actor, CancellationToken ct)
     {
@@ -78,6 +79,16 @@ internal sealed partial class PublishService(
         if (storedHash != bundle.ContentHash)
         {
             throw new InvalidOperationException($"CAS stored the bundle as {storedHash}, expected {bundle.ContentHash}");
+        }
+
+        // Compile now, in a worker, so that no request ever pays for it; a module the engine refuses is refused here.
+        try
+        {
+            await runner.PrepareAsync(moduleHash, cas.PathOf(moduleHash), ct);
+        }
+        catch (ModuleRejectedException ex)
+        {
+            throw await RefuseAsync(actor, ProblemCodes.InvalidBundle, $"module {manifest.Main}: {ex.Message}");
         }
 
         await store.InsertVersionAsync(manifest.ExtensionId, manifest.Publisher, manifest.Name, manifest.Version,

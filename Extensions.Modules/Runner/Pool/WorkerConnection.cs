@@ -18,6 +18,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private readonly IHostCalls _hostCalls;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<ulong, Pending> _pending = new();
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<(byte[]?, string)>> _compiles = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private NamedPipeServerStream? _pipe;
@@ -25,6 +26,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private Task? _readLoop;
     private long _nextId;
     private int _dead;
+    private int _disposed;
 
     public WorkerConnection(int slot, RunnerOptions options, IHostCalls hostCalls, ILogger logger)
     {
@@ -35,8 +37,38 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     }
 
     public int Slot { get; }
+
+    /// <summary>The worker's engine fingerprint (from Hello): precompiled artifacts are only valid for engines with the same one.</summary>
+    public string Fingerprint { get; private set; } = "";
     public int ProcessId => _process?.Id ?? 0;
     public int InFlight => _pending.Count;
+
+    /// <summary>False once the worker is draining (recycled): it finishes what it has but gets nothing new.</summary>
+    public bool Accepting => IsAlive && Volatile.Read(ref _draining) == 0;
+    private int _draining;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+    public WorkerStats Stats { get; private set; } = WorkerStats.None;
+    public long LastPongTicks => Interlocked.Read(ref _lastPong);
+    private long _lastPong = Environment.TickCount64;
+
+    public void Drain() => Interlocked.Exchange(ref _draining, 1);
+
+    /// <summary>Asks for a Pong; a worker that stops answering (stopped, wedged) is found by its <see cref="LastPongTicks"/>.</summary>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        if (IsAlive)
+        {
+            try
+            {
+                await SendAsync(FrameCodec.Encode(FrameKind.Ping, 0, []), cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // The read loop notices the broken pipe.
+            }
+        }
+    }
     public bool IsAlive => Volatile.Read(ref _dead) == 0 && _readLoop is { IsCompleted: false };
 
     /// <summary>Completes when the worker is gone for any reason (exit, EOF, protocol error, kill).</summary>
@@ -55,6 +87,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             "--pipe", pipeName,
             "--concurrency", _options.ConcurrencyPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--max-memory-mb", _options.MaxMemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--module-cache-mb", _options.ModuleCacheMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--max-frame-bytes", _options.MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
         _process = Process.Start(info) ?? throw new InvalidOperationException("worker process did not start");
@@ -78,11 +111,13 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 throw new ProtocolException($"expected Hello, got {hello.Kind}");
             }
 
-            var (version, presented, _) = Messages.ReadHello(hello.Payload.Span);
+            var (version, presented, _, fingerprint) = Messages.ReadHello(hello.Payload.Span);
             if (version != Messages.HelloVersion || !CryptographicOperations.FixedTimeEquals(presented, secret))
             {
                 throw new ProtocolException("worker presented a wrong secret or protocol version");
             }
+
+            Fingerprint = fingerprint;
         }
         catch
         {
@@ -94,7 +129,37 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         Log.WorkerStarted(_logger, Slot, _process.Id);
     }
 
-    public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken)
+    /// <summary>Has the worker compile a module and return the serialized artifact.</summary>
+    /// <exception cref="ModuleRejectedException">The module does not compile.</exception>
+    public async Task<byte[]> CompileAsync(string moduleHash, string modulePath, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        var completion = new TaskCompletionSource<(byte[]?, string)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _compiles[id] = completion;
+        try
+        {
+            if (!IsAlive)
+            {
+                throw new IOException("worker is not running");
+            }
+
+            await SendAsync(Messages.Compile(id, moduleHash, modulePath), cancellationToken);
+            var (artifact, error) = await completion.Task.WaitAsync(timeout, cancellationToken);
+            return artifact ?? throw new ModuleRejectedException($"the module does not compile: {error}");
+        }
+        catch (TimeoutException)
+        {
+            // A module that takes this long to compile is hostile or broken; the worker may be stuck in Cranelift.
+            Kill();
+            throw new ModuleRejectedException($"compiling the module took longer than {timeout.TotalSeconds:0} s");
+        }
+        finally
+        {
+            _compiles.TryRemove(id, out _);
+        }
+    }
+
+    public async Task<InvocationResult> InvokeAsync(InvocationRequest request, string artifactHash, string artifactPath, CancellationToken cancellationToken)
     {
         var id = (ulong)Interlocked.Increment(ref _nextId);
         var pending = new Pending(request);
@@ -106,7 +171,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, "worker is not running");
             }
 
-            await SendAsync(Messages.Execute(id, request), cancellationToken);
+            await SendAsync(Messages.Execute(id, request, artifactHash, artifactPath), cancellationToken);
 
             // The epoch stops the guest at its deadline; past deadline + grace the worker itself is stuck.
             try
@@ -159,6 +224,23 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 }
 
                 var (kind, id, payload) = frame.Value;
+                if (kind == FrameKind.Pong)
+                {
+                    Stats = Messages.ReadPong(payload.Span);
+                    Interlocked.Exchange(ref _lastPong, Environment.TickCount64);
+                    continue;
+                }
+
+                if (kind == FrameKind.Compiled)
+                {
+                    if (_compiles.TryGetValue(id, out var compile))
+                    {
+                        compile.TrySetResult(Messages.ReadCompiled(payload.Span));
+                    }
+
+                    continue;
+                }
+
                 // Ids the host never minted (or already finished) are ignored: a worker cannot act for another invocation.
                 if (!_pending.TryGetValue(id, out var pending))
                 {
@@ -229,6 +311,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             pending.Completion.TrySetResult(InvocationResult.Failed(InvocationOutcome.RunnerCrashed, $"worker {ProcessId} exited: {reason}"));
         }
 
+        foreach (var compile in _compiles.Values)
+        {
+            compile.TrySetException(new IOException($"worker {ProcessId} exited while compiling: {reason}"));
+        }
+
         _exited.TrySetResult();
     }
 
@@ -289,6 +376,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (IsAlive)
         {

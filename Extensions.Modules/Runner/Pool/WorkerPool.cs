@@ -9,15 +9,19 @@ namespace Extensions.Modules.Runner.Pool;
 /// Keeps <see cref="RunnerOptions.Workers"/> worker processes alive and sends each invocation to the least busy one.
 /// A worker that dies is replaced with exponential back-off; its in-flight invocations have already failed fast.
 /// </summary>
-internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostCalls hostCalls, ILogger<WorkerPool> logger)
+internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostCalls hostCalls, ArtifactStore artifacts, ILogger<WorkerPool> logger)
     : BackgroundService, IExtensionRunner
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private readonly RunnerOptions _options = options.Value;
     private readonly WorkerConnection?[] _slots = new WorkerConnection?[options.Value.Workers];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<WorkerConnection, Task> _retiring = new();
     private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public int LiveWorkers => _slots.Count(w => w is { IsAlive: true });
+    public int LiveWorkers => _slots.Count(w => w is { Accepting: true });
+
+    public IReadOnlyList<WorkerInfo> Workers =>
+        [.. _slots.Where(w => w is { IsAlive: true }).Select(w => new WorkerInfo(w!.Slot, w.ProcessId, w.Accepting, w.InFlight, w.Stats, w.StartedAt))];
 
     /// <summary>Completes when every slot has had its first worker started (or failed to).</summary>
     public Task Ready => _firstReady.Task;
@@ -35,33 +39,80 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
         await Task.WhenAll(Enumerable.Range(0, _slots.Length).Select(slot => SuperviseAsync(slot, stoppingToken)));
     }
 
+    /// <summary>
+    /// One slot's life: start a worker, ping it, and replace it when it exits, stops answering, grows past its memory
+    /// budget or has served its quota. Recycling drains: the old worker finishes its in-flight work while the new one takes traffic.
+    /// </summary>
     private async Task SuperviseAsync(int slot, CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
+        var interval = TimeSpan.FromMilliseconds(_options.PingIntervalMs);
         while (!stoppingToken.IsCancellationRequested)
         {
             var worker = _slots[slot];
-            if (worker is not null)
+            if (worker is null)
             {
-                var startedAt = DateTimeOffset.UtcNow;
-                await worker.Exited.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (stoppingToken.IsCancellationRequested)
+                await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!stoppingToken.IsCancellationRequested && !await TryStartAsync(slot, stoppingToken))
                 {
-                    return;
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                 }
 
-                await worker.DisposeAsync();
-                _slots[slot] = null;
-                // A worker that lived a while earns a quick restart; one that keeps dying backs off.
-                backoff = DateTimeOffset.UtcNow - startedAt > TimeSpan.FromSeconds(30) ? TimeSpan.FromMilliseconds(100) : backoff;
+                continue;
             }
 
-            await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (!stoppingToken.IsCancellationRequested && !await TryStartAsync(slot, stoppingToken))
+            await Task.WhenAny(worker.Exited, Task.Delay(interval, stoppingToken));
+            if (stoppingToken.IsCancellationRequested)
             {
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                return;
             }
+
+            if (worker.Exited.IsCompleted)
+            {
+                // A worker that lived a while earns a quick restart; one that keeps dying backs off.
+                backoff = DateTimeOffset.UtcNow - worker.StartedAt > TimeSpan.FromSeconds(30) ? TimeSpan.FromMilliseconds(100) : backoff;
+                _slots[slot] = null;
+                await worker.DisposeAsync();
+                continue;
+            }
+
+            var silentFor = TimeSpan.FromMilliseconds(Environment.TickCount64 - worker.LastPongTicks);
+            if (silentFor > TimeSpan.FromMilliseconds(_options.HangTimeoutMs))
+            {
+                Log.WorkerHung(logger, slot, worker.ProcessId, silentFor.TotalMilliseconds);
+                worker.Kill();
+                continue;
+            }
+
+            var stats = worker.Stats;
+            var reason = stats.RssBytes > _options.MaxWorkerRssMb * 1024L * 1024L ? $"resident memory {stats.RssBytes / (1024 * 1024)} MiB is over its budget"
+                : stats.Invocations >= _options.RecycleAfterInvocations ? $"served {stats.Invocations} invocations"
+                : null;
+            if (reason is not null)
+            {
+                Log.WorkerRecycled(logger, slot, worker.ProcessId, reason);
+                worker.Drain();
+                _slots[slot] = null;
+                _retiring[worker] = RetireAsync(worker);
+                continue;
+            }
+
+            // Not awaited: a stopped worker stops reading, and a full pipe must not stall the supervisor.
+            var pingTimeout = new CancellationTokenSource(interval);
+            _ = worker.PingAsync(pingTimeout.Token).ContinueWith(_ => pingTimeout.Dispose(), TaskScheduler.Default);
         }
+    }
+
+    private async Task RetireAsync(WorkerConnection worker)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(_options.MaxTimeoutMs + _options.WatchdogGraceMs);
+        while (worker.InFlight > 0 && !worker.Exited.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        await worker.DisposeAsync();
+        _retiring.TryRemove(worker, out _);
     }
 
     private async Task<bool> TryStartAsync(int slot, CancellationToken cancellationToken)
@@ -83,18 +134,55 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
 
     public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default)
     {
+        var worker = LeastBusy();
+        if (worker is null)
+        {
+            return InvocationResult.Failed(InvocationOutcome.Unavailable, "no worker is running");
+        }
+
+        (string Hash, string Path) artifact;
+        try
+        {
+            artifact = await ArtifactForAsync(worker.Fingerprint, request.ModuleHash, request.ModulePath, cancellationToken);
+        }
+        catch (ModuleRejectedException ex)
+        {
+            return InvocationResult.Failed(InvocationOutcome.BadModule, ex.Message);
+        }
+        catch (IOException ex)
+        {
+            return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, ex.Message);
+        }
+
+        return await worker.InvokeAsync(request, artifact.Hash, artifact.Path, cancellationToken);
+    }
+
+    public async Task<string> PrepareAsync(string moduleHash, string modulePath, CancellationToken cancellationToken = default)
+    {
+        await _firstReady.Task.WaitAsync(cancellationToken);
+        var worker = LeastBusy() ?? throw new IOException("no worker is running to compile the module");
+        return (await ArtifactForAsync(worker.Fingerprint, moduleHash, modulePath, cancellationToken)).Hash;
+    }
+
+    private Task<(string Hash, string Path)> ArtifactForAsync(string fingerprint, string moduleHash, string modulePath, CancellationToken cancellationToken) =>
+        artifacts.EnsureAsync(moduleHash, fingerprint, async () =>
+        {
+            var compiler = LeastBusy() ?? throw new IOException("no worker is running to compile the module");
+            return await compiler.CompileAsync(moduleHash, modulePath, TimeSpan.FromMilliseconds(_options.CompileTimeoutMs), CancellationToken.None);
+        }).WaitAsync(cancellationToken);
+
+    private WorkerConnection? LeastBusy()
+    {
         WorkerConnection? best = null;
         foreach (var worker in _slots)
         {
-            if (worker is { IsAlive: true } && (best is null || worker.InFlight < best.InFlight))
+            if (worker is { Accepting: true } && (best is null || worker.InFlight < best.InFlight))
             {
                 best = worker;
             }
         }
 
-        return best is null
-            ? InvocationResult.Failed(InvocationOutcome.Unavailable, "no worker is running")
-            : await best.InvokeAsync(request, cancellationToken);
+        return best;
     }
 
     public InvocationLimits LimitsFor(long? fuel, int? memoryMb, int? timeoutMs) => new(
@@ -110,11 +198,18 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await Task.WhenAll(_slots.Where(w => w is not null).Select(w => w!.DisposeAsync().AsTask()));
+        await Task.WhenAll(_slots.Where(w => w is not null).Select(w => w!.DisposeAsync().AsTask())
+            .Concat(_retiring.Keys.Select(w => w.DisposeAsync().AsTask())));
     }
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "Worker {Slot} (process {ProcessId}) has not answered a ping for {Milliseconds:0} ms; killing it")]
+        public static partial void WorkerHung(ILogger logger, int slot, int processId, double milliseconds);
+
+        [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Recycling worker {Slot} (process {ProcessId}): {Reason}")]
+        public static partial void WorkerRecycled(ILogger logger, int slot, int processId, string reason);
+
         [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Worker {Slot} failed to start: {Reason}")]
         public static partial void WorkerStartFailed(ILogger logger, int slot, string reason);
     }

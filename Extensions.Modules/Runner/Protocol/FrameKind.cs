@@ -13,4 +13,6 @@ internal enum FrameKind : byte
     Ping = 8,
     Pong = 9,
     Shutdown = 10,
+    /// <summary>Worker → host: the answer to <see cref="Compile"/> (the serialized artifact, or why it failed).</summary>
+    Compiled = 11,
 }

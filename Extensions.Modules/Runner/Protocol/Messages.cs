@@ -10,20 +10,42 @@ internal static class Messages
     /// <summary>Host-call operations inside a <see cref="FrameKind.HostCall"/> frame.</summary>
     public const byte OpLog = 1;
 
-    public static byte[] Hello(ReadOnlySpan<byte> secret, int processId) =>
-        new PayloadWriter().I32(HelloVersion).Bytes(secret).I32(processId).ToFrame(FrameKind.Hello, 0);
+    public static byte[] Hello(ReadOnlySpan<byte> secret, int processId, string fingerprint) =>
+        new PayloadWriter().I32(HelloVersion).Bytes(secret).I32(processId).String(fingerprint).ToFrame(FrameKind.Hello, 0);
 
-    public static (int Version, byte[] Secret, int ProcessId) ReadHello(ReadOnlySpan<byte> payload)
+    public static (int Version, byte[] Secret, int ProcessId, string Fingerprint) ReadHello(ReadOnlySpan<byte> payload)
     {
         var r = new PayloadReader(payload);
-        return (r.I32(), r.Bytes(), r.I32());
+        return (r.I32(), r.Bytes(), r.I32(), r.String());
     }
 
-    public static byte[] Execute(ulong invocationId, InvocationRequest request)
+    public static byte[] Compile(ulong id, string moduleHash, string modulePath) =>
+        new PayloadWriter().String(moduleHash).String(modulePath).ToFrame(FrameKind.Compile, id);
+
+    public static (string ModuleHash, string ModulePath) ReadCompile(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        return (r.String(), r.String());
+    }
+
+    public static byte[] Compiled(ulong id, byte[]? artifact, string error) =>
+        new PayloadWriter().U8(artifact is null ? (byte)0 : (byte)1).Bytes(artifact ?? []).String(error).ToFrame(FrameKind.Compiled, id);
+
+    public static (byte[]? Artifact, string Error) ReadCompiled(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        var ok = r.U8() == 1;
+        var artifact = r.Bytes();
+        return (ok ? artifact : null, r.String());
+    }
+
+    public static byte[] Execute(ulong invocationId, InvocationRequest request, string artifactHash, string artifactPath)
     {
         var w = new PayloadWriter()
             .String(request.ModuleHash)
             .String(request.ModulePath)
+            .String(artifactHash)
+            .String(artifactPath)
             .I64(request.Limits.Fuel)
             .I64(request.Limits.MemoryBytes)
             .I32(request.Limits.TimeoutMs)
@@ -51,6 +73,8 @@ internal static class Messages
         var r = new PayloadReader(payload);
         var moduleHash = r.String();
         var modulePath = r.String();
+        var artifactHash = r.String();
+        var artifactPath = r.String();
         var limits = new InvocationLimits(r.I64(), r.I64(), r.I32(), r.I32(), r.I32());
         var grantCount = r.I32();
         if (grantCount is < 0 or > 1024)
@@ -72,7 +96,7 @@ internal static class Messages
         var context = r.Pairs();
         var config = r.Pairs();
         var body = r.Bytes();
-        return new ExecuteMessage(moduleHash, modulePath, limits, grants,
+        return new ExecuteMessage(moduleHash, modulePath, artifactHash, artifactPath, limits, grants,
             new GuestHttpRequest(method, path, query, headers, parameters, body), context, config);
     }
 
@@ -106,13 +130,26 @@ internal static class Messages
         return new InvocationResult(outcome, status, headers, body, usage, diagnostic.Length == 0 ? null : diagnostic);
     }
 
+    public static byte[] Pong(WorkerStats stats) =>
+        new PayloadWriter().I64(stats.Invocations).I64(stats.Compiles).I64(stats.ArtifactLoads).I32(stats.CachedModules)
+            .I64(stats.CachedBytes).I64(stats.RssBytes).ToFrame(FrameKind.Pong, 0);
+
+    public static WorkerStats ReadPong(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        return new WorkerStats(r.I64(), r.I64(), r.I64(), r.I32(), r.I64(), r.I64());
+    }
+
     public static byte[] LogCall(ulong invocationId, int level, ReadOnlySpan<byte> message) =>
         new PayloadWriter().U8(OpLog).I32(level).Bytes(message).ToFrame(FrameKind.HostCall, invocationId);
 }
 
+/// <summary>An invocation as the worker sees it. <see cref="ArtifactHash"/> is empty when no precompiled artifact is offered.</summary>
 internal sealed record ExecuteMessage(
     string ModuleHash,
     string ModulePath,
+    string ArtifactHash,
+    string ArtifactPath,
     InvocationLimits Limits,
     IReadOnlySet<string> Grants,
     GuestHttpRequest Request,

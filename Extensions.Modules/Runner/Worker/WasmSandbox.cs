@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,12 +18,17 @@ internal sealed class WasmSandbox : IDisposable
 
     private readonly Engine _engine;
     private readonly Linker _linker;
-    private readonly ConcurrentDictionary<string, Lazy<Module>> _modules = new(StringComparer.Ordinal);
+    private readonly ModuleCache _modules;
     private readonly Thread _ticker;
     private volatile bool _disposed;
 
-    public WasmSandbox(int maxConcurrency, long maxMemoryBytes)
+    public WasmSandbox(int maxConcurrency, long maxMemoryBytes, long moduleCacheBytes)
     {
+        _modules = new ModuleCache(moduleCacheBytes);
+        Fingerprint = string.Join('/',
+            "wasmtime-" + (typeof(Engine).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown"),
+            "fuel", "epoch", $"pool-memory-{maxMemoryBytes}", System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant());
         using var pooling = new PoolingAllocationConfig()
             .WithMaxCoreInstances((uint)(maxConcurrency + 2))
             .WithMaxMemories((uint)(maxConcurrency + 2))
@@ -54,14 +58,38 @@ internal sealed class WasmSandbox : IDisposable
         _ticker.Start();
     }
 
+    /// <summary>
+    /// What a precompiled artifact depends on: the Wasmtime build and every engine setting that changes generated code.
+    /// Artifacts are keyed by it, so a change of either recompiles instead of loading incompatible code.
+    /// </summary>
+    public string Fingerprint { get; }
+
+    public ModuleCache Modules => _modules;
+
+    private long _invocations;
+    private long _compiles;
+    private long _artifactLoads;
+
+    public WorkerStats Stats => new(Interlocked.Read(ref _invocations), Interlocked.Read(ref _compiles), Interlocked.Read(ref _artifactLoads),
+        _modules.Count, _modules.Bytes, Environment.WorkingSet);
+
+    /// <summary>Compiles a module (verified against its hash) and returns the serialized artifact.</summary>
+    public byte[] Compile(string moduleHash, string modulePath)
+    {
+        Interlocked.Increment(ref _compiles);
+        using var module = Module.FromBytes(_engine, moduleHash, ReadVerified(modulePath, moduleHash));
+        return module.Serialize();
+    }
+
     public InvocationResult Execute(ulong invocationId, ExecuteMessage message, Action<byte[]> send)
     {
         var started = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _invocations);
         var state = new GuestState(invocationId, message, send);
         Module module;
         try
         {
-            module = Load(message.ModuleHash, message.ModulePath);
+            module = Load(message);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or WasmtimeException or InvalidDataException)
         {
@@ -127,27 +155,45 @@ internal sealed class WasmSandbox : IDisposable
     private static bool AtMemoryCap(GuestState state, long cap) =>
         state.Memory is { } memory && memory.GetLength() + PageSize > cap;
 
-    private Module Load(string moduleHash, string modulePath)
+    /// <summary>
+    /// The precompiled artifact when the host sent one (hash verified, then mapped with DeserializeFile: no compile);
+    /// otherwise the module itself is compiled (local <c>invoke</c>, or an artifact built for another engine).
+    /// </summary>
+    private Module Load(ExecuteMessage message)
     {
-        var lazy = _modules.GetOrAdd(moduleHash, hash => new Lazy<Module>(() =>
+        var key = message.ArtifactHash.Length > 0 ? message.ArtifactHash : message.ModuleHash;
+        if (_modules.TryGet(key, out var cached))
         {
-            var bytes = File.ReadAllBytes(modulePath);
-            var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (actual != hash)
-            {
-                throw new InvalidDataException($"module at {modulePath} hashes to {actual}, expected {hash}");
-            }
-
-            return Module.FromBytes(_engine, hash, bytes);
-        }));
-        try
-        {
-            return lazy.Value;
+            return cached;
         }
-        catch
+
+        if (message.ArtifactHash.Length > 0)
         {
-            _modules.TryRemove(new KeyValuePair<string, Lazy<Module>>(moduleHash, lazy));
-            throw;
+            VerifyFile(message.ArtifactPath, message.ArtifactHash);
+            Interlocked.Increment(ref _artifactLoads);
+            var artifact = Module.DeserializeFile(_engine, message.ModuleHash, message.ArtifactPath);
+            return _modules.Add(key, artifact, new FileInfo(message.ArtifactPath).Length);
+        }
+
+        var bytes = ReadVerified(message.ModulePath, message.ModuleHash);
+        Interlocked.Increment(ref _compiles);
+        return _modules.Add(key, Module.FromBytes(_engine, message.ModuleHash, bytes), bytes.Length * 2L);
+    }
+
+    private static byte[] ReadVerified(string path, string expectedHash)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return actual == expectedHash ? bytes : throw new InvalidDataException($"{path} hashes to {actual}, expected {expectedHash}");
+    }
+
+    private static void VerifyFile(string path, string expectedHash)
+    {
+        using var file = File.OpenRead(path);
+        var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(file));
+        if (actual != expectedHash)
+        {
+            throw new InvalidDataException($"{path} hashes to {actual}, expected {expectedHash}");
         }
     }
 
@@ -289,14 +335,6 @@ internal sealed class WasmSandbox : IDisposable
         // Stop the ticker before the engine goes: incrementing a disposed engine throws.
         _disposed = true;
         _ticker.Join();
-        foreach (var lazy in _modules.Values)
-        {
-            if (lazy.IsValueCreated)
-            {
-                lazy.Value.Dispose();
-            }
-        }
-
         _linker.Dispose();
         _engine.Dispose();
     }

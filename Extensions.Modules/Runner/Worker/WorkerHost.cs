@@ -8,7 +8,7 @@ namespace Extensions.Modules.Runner.Worker;
 /// The worker process: connects to the host's pipe, proves it was started by that host (the secret it read on stdin),
 /// then runs Execute frames until the pipe closes. It holds no database, secrets or network: only Wasm.
 /// </summary>
-internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency, long maxMemoryBytes, int maxFrameBytes)
+internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency, long maxMemoryBytes, long moduleCacheBytes, int maxFrameBytes)
 {
     private readonly Lock _writeLock = new();
     private Stream? _pipe;
@@ -18,9 +18,9 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
         await using var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         await pipe.ConnectAsync(10_000, cancellationToken);
         _pipe = pipe;
-        Send(Messages.Hello(secret, Environment.ProcessId));
+        using var sandbox = new WasmSandbox(concurrency, maxMemoryBytes, moduleCacheBytes);
+        Send(Messages.Hello(secret, Environment.ProcessId, sandbox.Fingerprint));
 
-        using var sandbox = new WasmSandbox(concurrency, maxMemoryBytes);
         using var slots = new SemaphoreSlim(concurrency);
         var running = new List<Task>();
         while (!cancellationToken.IsCancellationRequested)
@@ -50,8 +50,13 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
                         }
                     }, CancellationToken.None));
                     break;
+                case FrameKind.Compile:
+                    var (moduleHash, modulePath) = Messages.ReadCompile(payload.Span);
+                    running.RemoveAll(t => t.IsCompleted);
+                    running.Add(Task.Run(() => Send(CompileOne(sandbox, id, moduleHash, modulePath)), CancellationToken.None));
+                    break;
                 case FrameKind.Ping:
-                    Send(FrameCodec.Encode(FrameKind.Pong, id, payload.Span));
+                    Send(Messages.Pong(sandbox.Stats));
                     break;
                 case FrameKind.Shutdown:
                     await Task.WhenAll(running);
@@ -63,6 +68,19 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
 
         await Task.WhenAll(running);
         return 0;
+    }
+
+    // Untrusted bytes meet Cranelift here, in a worker, never in the host.
+    private static byte[] CompileOne(WasmSandbox sandbox, ulong id, string moduleHash, string modulePath)
+    {
+        try
+        {
+            return Messages.Compiled(id, sandbox.Compile(moduleHash, modulePath), "");
+        }
+        catch (Exception ex) when (ex is Wasmtime.WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return Messages.Compiled(id, null, ex.Message);
+        }
     }
 
     private InvocationResult Run(WasmSandbox sandbox, ulong id, ExecuteMessage message)
