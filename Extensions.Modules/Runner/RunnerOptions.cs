@@ -15,6 +15,14 @@ public sealed class RunnerOptions : IValidatableObject
     [Range(1, 256)]
     public int ConcurrencyPerWorker { get; set; } = 4;
 
+    /// <summary>Invocations that may wait for a worker slot, all tenants together; past it: 503 <c>overloaded</c>. <remarks>Defaults to 512.</remarks></summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedInvocations { get; set; } = 512;
+
+    /// <summary>Invocations one tenant may have waiting, so a flood fills its own queue, not everyone's. <remarks>Defaults to 128.</remarks></summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedPerTenant { get; set; } = 128;
+
     /// <summary>Fuel when the manifest names none. <remarks>Defaults to 10,000,000.</remarks></summary>
     [Range(1, long.MaxValue)]
     public long DefaultFuel { get; set; } = 10_000_000;

@@ -9,13 +9,26 @@ namespace Extensions.Modules.Runner.Pool;
 /// Keeps <see cref="RunnerOptions.Workers"/> worker processes alive and sends each invocation to the least busy one.
 /// A worker that dies is replaced with exponential back-off; its in-flight invocations have already failed fast.
 /// </summary>
-internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostCalls hostCalls, ArtifactStore artifacts, ILogger<WorkerPool> logger)
-    : BackgroundService, IExtensionRunner
+internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
-    private readonly RunnerOptions _options = options.Value;
-    private readonly WorkerConnection?[] _slots = new WorkerConnection?[options.Value.Workers];
+    private readonly RunnerOptions _options;
+    private readonly IHostCalls _hostCalls;
+    private readonly ArtifactStore _artifacts;
+    private readonly ILogger<WorkerPool> _logger;
+    private readonly WorkerConnection?[] _slots;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<WorkerConnection, Task> _retiring = new();
+    private readonly Scheduler _scheduler;
+
+    public WorkerPool(IOptions<RunnerOptions> options, IHostCalls hostCalls, ArtifactStore artifacts, ILogger<WorkerPool> logger)
+    {
+        _options = options.Value;
+        _hostCalls = hostCalls;
+        _artifacts = artifacts;
+        _logger = logger;
+        _slots = new WorkerConnection?[_options.Workers];
+        _scheduler = new Scheduler(_options, () => _slots.OfType<WorkerConnection>());
+    }
     private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int LiveWorkers => _slots.Count(w => w is { Accepting: true });
@@ -79,7 +92,7 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
             var silentFor = TimeSpan.FromMilliseconds(Environment.TickCount64 - worker.LastPongTicks);
             if (silentFor > TimeSpan.FromMilliseconds(_options.HangTimeoutMs))
             {
-                Log.WorkerHung(logger, slot, worker.ProcessId, silentFor.TotalMilliseconds);
+                Log.WorkerHung(_logger, slot, worker.ProcessId, silentFor.TotalMilliseconds);
                 worker.Kill();
                 continue;
             }
@@ -90,7 +103,7 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
                 : null;
             if (reason is not null)
             {
-                Log.WorkerRecycled(logger, slot, worker.ProcessId, reason);
+                Log.WorkerRecycled(_logger, slot, worker.ProcessId, reason);
                 worker.Drain();
                 _slots[slot] = null;
                 _retiring[worker] = RetireAsync(worker);
@@ -117,16 +130,17 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
 
     private async Task<bool> TryStartAsync(int slot, CancellationToken cancellationToken)
     {
-        var worker = new WorkerConnection(slot, _options, hostCalls, logger);
+        var worker = new WorkerConnection(slot, _options, _hostCalls, _logger);
         try
         {
             await worker.StartAsync(cancellationToken);
             _slots[slot] = worker;
+            _scheduler.Pump();
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Log.WorkerStartFailed(logger, slot, ex.Message);
+            Log.WorkerStartFailed(_logger, slot, ex.Message);
             await worker.DisposeAsync();
             return false;
         }
@@ -134,16 +148,17 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
 
     public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default)
     {
-        var worker = LeastBusy();
+        // Waiting for a slot counts against the invocation's own deadline.
+        var worker = await _scheduler.AcquireAsync(request.TenantId, TimeSpan.FromMilliseconds(request.Limits.TimeoutMs), cancellationToken);
         if (worker is null)
         {
-            return InvocationResult.Failed(InvocationOutcome.Unavailable, "no worker is running");
+            return InvocationResult.Failed(InvocationOutcome.Unavailable, LiveWorkers == 0 ? "no worker is running" : "every worker slot is busy and the queue is full");
         }
 
-        (string Hash, string Path) artifact;
         try
         {
-            artifact = await ArtifactForAsync(worker.Fingerprint, request.ModuleHash, request.ModulePath, cancellationToken);
+            var artifact = await ArtifactForAsync(worker.Fingerprint, request.ModuleHash, request.ModulePath, cancellationToken);
+            return await worker.InvokeAsync(request, artifact.Hash, artifact.Path, cancellationToken);
         }
         catch (ModuleRejectedException ex)
         {
@@ -153,8 +168,10 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
         {
             return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, ex.Message);
         }
-
-        return await worker.InvokeAsync(request, artifact.Hash, artifact.Path, cancellationToken);
+        finally
+        {
+            _scheduler.Release(worker);
+        }
     }
 
     public async Task<string> PrepareAsync(string moduleHash, string modulePath, CancellationToken cancellationToken = default)
@@ -165,7 +182,7 @@ internal sealed partial class WorkerPool(IOptions<RunnerOptions> options, IHostC
     }
 
     private Task<(string Hash, string Path)> ArtifactForAsync(string fingerprint, string moduleHash, string modulePath, CancellationToken cancellationToken) =>
-        artifacts.EnsureAsync(moduleHash, fingerprint, async () =>
+        _artifacts.EnsureAsync(moduleHash, fingerprint, async () =>
         {
             var compiler = LeastBusy() ?? throw new IOException("no worker is running to compile the module");
             return await compiler.CompileAsync(moduleHash, modulePath, TimeSpan.FromMilliseconds(_options.CompileTimeoutMs), CancellationToken.None);
