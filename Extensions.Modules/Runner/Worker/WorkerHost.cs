@@ -23,9 +23,10 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
 
         using var slots = new SemaphoreSlim(concurrency);
         var running = new List<Task>();
+        var input = new BufferedStream(pipe, 64 * 1024);
         while (!cancellationToken.IsCancellationRequested)
         {
-            var frame = await FrameCodec.ReadAsync(pipe, maxFrameBytes, cancellationToken);
+            var frame = await FrameCodec.ReadAsync(input, maxFrameBytes, cancellationToken);
             if (frame is null)
             {
                 break;

@@ -1,0 +1,195 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics;
+using System.Globalization;
+using Extensions.Benchmarks;
+using Extensions.Host;
+using Extensions.Host.Hosting;
+using Extensions.Modules.Registry.Contracts;
+using Extensions.Modules.Runner.Contracts;
+using Extensions.Modules.Runner.Protocol;
+using Extensions.Modules.Runner.Worker;
+
+// Benchmarks of the runner and the full stack, each against a baseline measured in the same run (the machine is noisy).
+//   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2]
+var seconds = Arg("--seconds", 5);
+var rounds = Arg("--rounds", 2);
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+
+var data = Directory.CreateTempSubdirectory("ext-bench-").FullName;
+var app = Platform.Build(new Dictionary<string, string?>
+{
+    ["Storage:DataDirectory"] = data,
+    ["Host:Port"] = "0",
+    ["Host:AssetPort"] = "0",
+    ["Logging:LogLevel:Default"] = "Warning",
+    ["Logging:LogLevel:Extensions.Guest"] = "Warning",
+});
+const string Json = """{"message":"Hello, Ada"}""";
+app.MapGet("/bench/plain", () => Results.Text(Json, "application/json; charset=utf-8"));
+await app.StartAsync();
+try
+{
+    var server = new Uri(app.Services.GetRequiredService<Listeners.Bound>().ConsoleUrl);
+    var key = (await File.ReadAllTextAsync(Path.Combine(data, "admin.key"))).Trim();
+    const string Full = "/api/ext/samples.hello/hello/Ada";
+
+    Console.WriteLine($"# HTTP: full stack GET {Full} vs a plain endpoint in the same process ({seconds} s per cell, {rounds} rounds, {Environment.ProcessorCount} cores)");
+    Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)");
+    var pool = (Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>();
+    await LoadGenerator.RunAsync(server, Full, key, 4, TimeSpan.FromSeconds(1));
+    await LoadGenerator.RunAsync(server, "/bench/plain", null, 4, TimeSpan.FromSeconds(1));
+    for (var round = 1; round <= rounds; round++)
+    {
+        foreach (var concurrency in new[] { 1, 32 })
+        {
+            var (plain, plainCpu, _) = await Measured(pool, () => LoadGenerator.RunAsync(server, "/bench/plain", null, concurrency, TimeSpan.FromSeconds(seconds)));
+            var (full, fullCpu, workerCpu) = await Measured(pool, () => LoadGenerator.RunAsync(server, Full, key, concurrency, TimeSpan.FromSeconds(seconds)));
+            Console.WriteLine($"{round,5}  {concurrency,4}  {plain.Rps,9:0}  {full.Rps,8:0}  {full.Rps / plain.Rps,6:0.00}x  {plain.P50Ms,8:0.000}  {full.P50Ms,8:0.000}  {full.P50Ms - plain.P50Ms,9:0.000}  {plain.P99Ms,9:0.000}  {full.P99Ms,8:0.000}  {full.Errors + plain.Errors,6}   {plainCpu / plain.Requests,26:0.0}  {fullCpu / full.Requests,15:0.0}  {workerCpu / full.Requests,13:0.0}");
+        }
+    }
+
+    await RawWorkerCostAsync(app.Services, rounds);
+    ColdStart(app.Services, rounds);
+}
+finally
+{
+    await app.StopAsync();
+    Directory.Delete(data, recursive: true);
+}
+
+// One invocation host → pipe → worker → Wasmtime, against the same invocation run directly on a sandbox in this process.
+static async Task RawWorkerCostAsync(IServiceProvider services, int rounds)
+{
+    var runner = services.GetRequiredService<IExtensionRunner>();
+    var install = (await services.GetRequiredService<IInstallResolver>().ResolveAsync("default", "samples.hello")).Install!;
+    var request = new InvocationRequest
+    {
+        TenantId = "default", ExtensionId = install.ExtensionId, InstallId = install.InstallId, Version = install.Version, RequestId = "bench",
+        ModuleHash = install.ModuleHash, ModulePath = install.ModulePath, Limits = runner.LimitsFor(null, null, null),
+        Request = new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []),
+        Grants = install.Grants,
+    };
+
+    using var sandbox = new WasmSandbox(4, 128L * 1024 * 1024, 64L * 1024 * 1024);
+    var artifactPath = Path.Combine(Path.GetTempPath(), $"ext-bench-{Guid.NewGuid():N}.cwasm");
+    await File.WriteAllBytesAsync(artifactPath, sandbox.Compile(install.ModuleHash, install.ModulePath));
+    var artifactHash = Extensions.Modules.Storage.ContentHash.Of(await File.ReadAllBytesAsync(artifactPath));
+    var message = Messages.ReadExecute(Messages.Execute(1, request, artifactHash, artifactPath).AsSpan(FrameCodec.HeaderSize));
+    const int N = 3000;
+    Console.WriteLine();
+    Console.WriteLine($"# Worker: one invocation of samples.hello through the pool (pipe) vs directly on a sandbox in this process, {N} sequential calls");
+    Console.WriteLine("round  pool p50 µs  direct p50 µs  pipe overhead p50 µs   pool mean µs  direct mean µs");
+    for (var round = 1; round <= rounds; round++)
+    {
+        var pool = new List<double>(N);
+        var direct = new List<double>(N);
+        for (var i = 0; i < N; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            var result = await runner.InvokeAsync(request);
+            pool.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            if (result.Outcome != InvocationOutcome.Ok) throw new InvalidOperationException($"pool invocation failed: {result.Outcome} {result.Diagnostic}");
+        }
+
+        for (var i = 0; i < N; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            var result = sandbox.Execute(1, message, _ => { });
+            direct.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            if (result.Outcome != InvocationOutcome.Ok) throw new InvalidOperationException($"direct invocation failed: {result.Outcome} {result.Diagnostic}");
+        }
+
+        Console.WriteLine($"{round,5}  {Median(pool),11:0.0}  {Median(direct),13:0.0}  {Median(pool) - Median(direct),20:0.0}   {pool.Average(),12:0.0}  {direct.Average(),14:0.0}");
+    }
+
+    File.Delete(artifactPath);
+}
+
+// First request of a never-seen module: loading its precompiled artifact vs compiling its .wasm (both in a sandbox here).
+static void ColdStart(IServiceProvider services, int rounds)
+{
+    var install = services.GetRequiredService<IInstallResolver>().ResolveAsync("default", "samples.hello").AsTask().Result.Install!;
+    var wasm = File.ReadAllBytes(install.ModulePath);
+    using var sandbox = new WasmSandbox(4, 128L * 1024 * 1024, 64L * 1024 * 1024);
+    var dir = Directory.CreateTempSubdirectory("ext-bench-cold-").FullName;
+    const int N = 15;
+    Console.WriteLine();
+    Console.WriteLine($"# Cold start: first invocation of a new module ({wasm.Length} B), artifact (verify + DeserializeFile) vs compile from .wasm, {N} modules each");
+    Console.WriteLine("round  artifact p50 ms  compile p50 ms  speed-up");
+    var serial = 0;
+    for (var round = 1; round <= rounds; round++)
+    {
+        var withArtifact = new List<double>();
+        var compiled = new List<double>();
+        for (var i = 0; i < N; i++)
+        {
+            // A custom section makes each module new to the cache without changing what it does.
+            var (moduleA, hashA) = Unique(dir, wasm, ++serial);
+            var artifactPath = Path.Combine(dir, $"{serial}.cwasm");
+            File.WriteAllBytes(artifactPath, sandbox.Compile(hashA, moduleA));
+            var artifactHash = Extensions.Modules.Storage.ContentHash.Of(File.ReadAllBytes(artifactPath));
+            var t = Stopwatch.GetTimestamp();
+            Check(sandbox.Execute(1, Message(hashA, moduleA, artifactHash, artifactPath), _ => { }));
+            withArtifact.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+
+            var (moduleB, hashB) = Unique(dir, wasm, ++serial);
+            t = Stopwatch.GetTimestamp();
+            Check(sandbox.Execute(1, Message(hashB, moduleB, "", ""), _ => { }));
+            compiled.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        Console.WriteLine($"{round,5}  {Median(withArtifact),15:0.000}  {Median(compiled),14:0.000}  {Median(compiled) / Median(withArtifact),7:0.0}x");
+    }
+
+    Directory.Delete(dir, recursive: true);
+
+    static ExecuteMessage Message(string hash, string path, string artifactHash, string artifactPath) =>
+        new(hash, path, artifactHash, artifactPath, new InvocationLimits(10_000_000, 16L * 1024 * 1024, 2000, 1 << 20, 1 << 16),
+            new HashSet<string> { "cap:log" }, new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []), [], []);
+
+    static void Check(InvocationResult result)
+    {
+        if (result.Outcome != InvocationOutcome.Ok) throw new InvalidOperationException($"{result.Outcome}: {result.Diagnostic}");
+    }
+
+    static (string Path, string Hash) Unique(string dir, byte[] wasm, int serial)
+    {
+        var name = "bench"u8.ToArray();
+        var payload = BitConverter.GetBytes(serial);
+        var section = new List<byte> { 0, (byte)(1 + name.Length + payload.Length), (byte)name.Length };
+        section.AddRange(name);
+        section.AddRange(payload);
+        var bytes = wasm.Concat(section).ToArray();
+        var path = Path.Combine(dir, $"{serial}.wasm");
+        File.WriteAllBytes(path, bytes);
+        return (path, Extensions.Modules.Storage.ContentHash.Of(bytes));
+    }
+}
+
+// CPU microseconds spent by this process (host + load generator) and by the workers while the run lasted.
+static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs)> Measured(
+    Extensions.Modules.Runner.Pool.WorkerPool pool, Func<Task<LoadGenerator.Result>> run)
+{
+    static double WorkersCpu(Extensions.Modules.Runner.Pool.WorkerPool pool) =>
+        pool.WorkerProcessIds.Sum(pid => { try { return Process.GetProcessById(pid).TotalProcessorTime.TotalMicroseconds; } catch (ArgumentException) { return 0; } });
+    var self = Process.GetCurrentProcess();
+    var host = self.TotalProcessorTime;
+    var workers = WorkersCpu(pool);
+    var result = await run();
+    self.Refresh();
+    return (result, (self.TotalProcessorTime - host).TotalMicroseconds, WorkersCpu(pool) - workers);
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted[sorted.Count / 2];
+}
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
