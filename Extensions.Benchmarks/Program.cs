@@ -35,11 +35,23 @@ try
     var key = (await File.ReadAllTextAsync(Path.Combine(data, "admin.key"))).Trim();
     const string Full = "/api/ext/samples.hello/hello/Ada";
 
+    if (Arg("--profile", 0) is var profileSeconds and > 0)
+    {
+        // For `perf record`: a steady c=32 load on the full stack and nothing else.
+        Console.WriteLine($"profiling: c=32 full stack for {profileSeconds} s; host pid {Environment.ProcessId}, workers {string.Join(",", ((Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>()).WorkerProcessIds)}");
+        await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(8));
+        Console.WriteLine("warm");
+        var r = await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(profileSeconds));
+        Console.WriteLine($"{r.Rps:0} rps");
+        return;
+    }
+
     Console.WriteLine($"# HTTP: full stack GET {Full} vs a plain endpoint in the same process ({seconds} s per cell, {rounds} rounds, {Environment.ProcessorCount} cores)");
     Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)");
     var pool = (Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>();
-    await LoadGenerator.RunAsync(server, Full, key, 4, TimeSpan.FromSeconds(1));
-    await LoadGenerator.RunAsync(server, "/bench/plain", null, 4, TimeSpan.FromSeconds(1));
+    // Warm up until tiered JIT has settled (instrumented tiers re-compile hot methods during the first seconds).
+    await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(Arg("--warmup", 8)));
+    await LoadGenerator.RunAsync(server, "/bench/plain", null, 32, TimeSpan.FromSeconds(Arg("--warmup", 8) / 2.0));
     for (var round = 1; round <= rounds; round++)
     {
         foreach (var concurrency in new[] { 1, 32 })

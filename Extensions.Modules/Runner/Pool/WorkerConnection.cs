@@ -23,7 +23,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private NamedPipeServerStream? _pipe;
     private Process? _process;
-    private Task? _readLoop;
+    private int _reading;
     private long _nextId;
     private int _dead;
     private int _disposed;
@@ -69,7 +69,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             }
         }
     }
-    public bool IsAlive => Volatile.Read(ref _dead) == 0 && _readLoop is { IsCompleted: false };
+    public bool IsAlive => Volatile.Read(ref _dead) == 0 && Volatile.Read(ref _reading) == 1;
 
     /// <summary>Completes when the worker is gone for any reason (exit, EOF, protocol error, kill).</summary>
     public Task Exited => _exited.Task;
@@ -125,7 +125,18 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             throw;
         }
 
-        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+        _reading = 1;
+        new Thread(() =>
+        {
+            try
+            {
+                ReadLoop();
+            }
+            finally
+            {
+                Volatile.Write(ref _reading, 0);
+            }
+        }) { IsBackground = true, Name = $"worker-{Slot}-reader" }.Start();
         Log.WorkerStarted(_logger, Slot, _process.Id);
     }
 
@@ -210,7 +221,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
     }
 
-    private async Task ReadLoopAsync()
+    /// <summary>
+    /// The read loop runs on its own thread with blocking reads: a frame wakes exactly this thread, which completes the
+    /// invocation; the caller's continuation then runs inline here (see <see cref="Pending.Completion"/>).
+    /// </summary>
+    private void ReadLoop()
     {
         string reason = "pipe closed";
         // Buffered: one read usually brings a frame's header and payload, often several frames.
@@ -219,7 +234,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         {
             while (!_stopping.IsCancellationRequested)
             {
-                var frame = await FrameCodec.ReadAsync(input, _options.MaxFrameBytes, _stopping.Token);
+                var frame = FrameCodec.Read(input, _options.MaxFrameBytes);
                 if (frame is null)
                 {
                     break;
@@ -262,14 +277,13 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            reason = "stopping";
-        }
         catch (Exception ex) when (ex is ProtocolException or IOException or ObjectDisposedException)
         {
-            reason = ex.Message;
-            Log.WorkerProtocolError(_logger, Slot, ProcessId, ex.Message);
+            reason = _stopping.IsCancellationRequested ? "stopping" : ex.Message;
+            if (!_stopping.IsCancellationRequested)
+            {
+                Log.WorkerProtocolError(_logger, Slot, ProcessId, ex.Message);
+            }
         }
 
         MarkDead(reason);

@@ -47,6 +47,53 @@ internal static class FrameCodec
         return new Frame(kind, BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(5)), payload);
     }
 
+    /// <summary>Reads one frame, blocking; <c>null</c> at a clean end of stream. For dedicated reader threads.</summary>
+    public static Frame? Read(Stream stream, int maxFrameBytes)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        if (!ReadExactlyOrEnd(stream, header))
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length < 9 || length - 9 > (uint)maxFrameBytes)
+        {
+            throw new ProtocolException($"frame length {length} is outside 9..{maxFrameBytes + 9}");
+        }
+
+        var kind = (FrameKind)header[4];
+        if (!Enum.IsDefined(kind))
+        {
+            throw new ProtocolException($"unknown frame kind {header[4]}");
+        }
+
+        var payload = new byte[length - 9];
+        if (!ReadExactlyOrEnd(stream, payload))
+        {
+            throw new ProtocolException("stream ended inside a frame");
+        }
+
+        return new Frame(kind, BinaryPrimitives.ReadUInt64LittleEndian(header[5..]), payload);
+    }
+
+    private static bool ReadExactlyOrEnd(Stream stream, Span<byte> buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = stream.Read(buffer[read..]);
+            if (n == 0)
+            {
+                return read == 0 && buffer.Length > 0 ? false : throw new ProtocolException("stream ended inside a frame");
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+
     private static async ValueTask<bool> ReadExactlyOrEndAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var read = 0;

@@ -6,77 +6,128 @@ namespace Extensions.Modules.Runner.Worker;
 
 /// <summary>
 /// The worker process: connects to the host's pipe, proves it was started by that host (the secret it read on stdin),
-/// then runs Execute frames until the pipe closes. It holds no database, secrets or network: only Wasm.
+/// then serves frames until the pipe closes. It holds no database, secrets or network: only Wasm.
 /// </summary>
+/// <remarks>
+/// Threads work leader/follower style: whichever thread holds the read lock reads the next frame, hands the lock on, and
+/// runs that frame itself. A request therefore costs one wake-up (the reader's) instead of a hand-off to another thread.
+/// There is one thread more than the host's concurrency per worker, so a frame (a Ping, a Compile) is always read even
+/// while every slot runs a guest.
+/// </remarks>
 internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency, long maxMemoryBytes, long moduleCacheBytes, int maxFrameBytes)
 {
     private readonly Lock _writeLock = new();
+    private readonly Lock _readLock = new();
+    private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Stream? _pipe;
+    private Stream? _input;
+    private WasmSandbox? _sandbox;
+    private int _running;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        await using var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        await using var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut, PipeOptions.CurrentUserOnly);
         await pipe.ConnectAsync(10_000, cancellationToken);
         _pipe = pipe;
+        using var input = new BufferedStream(pipe, 64 * 1024);
+        _input = input;
         using var sandbox = new WasmSandbox(concurrency, maxMemoryBytes, moduleCacheBytes);
+        _sandbox = sandbox;
         Send(Messages.Hello(secret, Environment.ProcessId, sandbox.Fingerprint));
 
-        using var slots = new SemaphoreSlim(concurrency);
-        var running = new List<Task>();
-        var input = new BufferedStream(pipe, 64 * 1024);
-        while (!cancellationToken.IsCancellationRequested)
+        for (var i = 0; i <= concurrency; i++)
         {
-            var frame = await FrameCodec.ReadAsync(input, maxFrameBytes, cancellationToken);
-            if (frame is null)
-            {
-                break;
-            }
-
-            var (kind, id, payload) = frame.Value;
-            switch (kind)
-            {
-                case FrameKind.Execute:
-                    var message = Messages.ReadExecute(payload.Span);
-                    await slots.WaitAsync(cancellationToken);
-                    running.RemoveAll(t => t.IsCompleted);
-                    running.Add(Task.Run(() =>
-                    {
-                        try
-                        {
-                            Send(Messages.Result(id, Run(sandbox, id, message)));
-                        }
-                        finally
-                        {
-                            slots.Release();
-                        }
-                    }, CancellationToken.None));
-                    break;
-                case FrameKind.Compile:
-                    var (moduleHash, modulePath) = Messages.ReadCompile(payload.Span);
-                    running.RemoveAll(t => t.IsCompleted);
-                    running.Add(Task.Run(() => Send(CompileOne(sandbox, id, moduleHash, modulePath)), CancellationToken.None));
-                    break;
-                case FrameKind.Ping:
-                    Send(Messages.Pong(sandbox.Stats));
-                    break;
-                case FrameKind.Shutdown:
-                    await Task.WhenAll(running);
-                    return 0;
-                default:
-                    throw new ProtocolException($"unexpected frame {kind} from the host");
-            }
+            new Thread(Serve) { IsBackground = true, Name = $"worker-{i}" }.Start();
         }
 
-        await Task.WhenAll(running);
-        return 0;
+        using var registration = cancellationToken.Register(() => _exit.TrySetResult(0));
+        return await _exit.Task;
     }
 
-    // Untrusted bytes meet Cranelift here, in a worker, never in the host.
-    private static byte[] CompileOne(WasmSandbox sandbox, ulong id, string moduleHash, string modulePath)
+    private void Serve()
     {
         try
         {
-            return Messages.Compiled(id, sandbox.Compile(moduleHash, modulePath), "");
+            while (!_exit.Task.IsCompleted)
+            {
+                Frame? frame;
+                lock (_readLock)
+                {
+                    if (_exit.Task.IsCompleted)
+                    {
+                        return;
+                    }
+
+                    frame = FrameCodec.Read(_input!, maxFrameBytes);
+                }
+
+                if (frame is null)
+                {
+                    Exit(0);
+                    return;
+                }
+
+                Handle(frame.Value);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Once the worker is leaving, its pipe closing under the other serving threads is expected.
+            if (!_exit.Task.IsCompleted)
+            {
+                Console.Error.WriteLine($"worker: {ex.GetType().Name}: {ex.Message}");
+                Exit(1);
+            }
+        }
+    }
+
+    private void Handle(Frame frame)
+    {
+        var (kind, id, payload) = frame;
+        switch (kind)
+        {
+            case FrameKind.Execute:
+                Interlocked.Increment(ref _running);
+                try
+                {
+                    // Log frames ride along with the result in one write (unless there are many), saving a wake-up per line.
+                    var outbox = new Outbox(this);
+                    outbox.SendWith(Messages.Result(id, Run(id, Messages.ReadExecute(payload.Span), outbox.Add)));
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _running);
+                }
+
+                break;
+            case FrameKind.Compile:
+                // Compiles are rare and may be slow: off the serving threads, so they never hold a slot the host counts on.
+                var (moduleHash, modulePath) = Messages.ReadCompile(payload.Span);
+                _ = Task.Run(() => Send(CompileOne(id, moduleHash, modulePath)));
+                break;
+            case FrameKind.Ping:
+                Send(Messages.Pong(_sandbox!.Stats));
+                break;
+            case FrameKind.Shutdown:
+                // Let guests in flight finish and answer; then leave.
+                while (Volatile.Read(ref _running) > 0)
+                {
+                    Thread.Sleep(5);
+                }
+
+                Exit(0);
+                break;
+            default:
+                throw new ProtocolException($"unexpected frame {kind} from the host");
+        }
+    }
+
+    // Untrusted bytes meet Cranelift here, in a worker, never in the host.
+    private byte[] CompileOne(ulong id, string moduleHash, string modulePath)
+    {
+        try
+        {
+            return Messages.Compiled(id, _sandbox!.Compile(moduleHash, modulePath), "");
         }
         catch (Exception ex) when (ex is Wasmtime.WasmtimeException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -84,11 +135,11 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
         }
     }
 
-    private InvocationResult Run(WasmSandbox sandbox, ulong id, ExecuteMessage message)
+    private InvocationResult Run(ulong id, ExecuteMessage message, Action<byte[]> send)
     {
         try
         {
-            return sandbox.Execute(id, message, Send);
+            return _sandbox!.Execute(id, message, send);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -96,12 +147,49 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
         }
     }
 
+    private void Exit(int code) => _exit.TrySetResult(code);
+
     private void Send(byte[] frame)
     {
         lock (_writeLock)
         {
             _pipe!.Write(frame);
-            _pipe.Flush();
+        }
+    }
+
+    /// <summary>Frames an invocation emits before its result, written together with it (or earlier once they pile up).</summary>
+    private sealed class Outbox(WorkerHost host)
+    {
+        private const int FlushBytes = 16 * 1024;
+        private readonly List<byte[]> _frames = [];
+        private int _bytes;
+
+        public void Add(byte[] frame)
+        {
+            _frames.Add(frame);
+            _bytes += frame.Length;
+            if (_bytes >= FlushBytes)
+            {
+                host.Send(Concat(null));
+                _frames.Clear();
+                _bytes = 0;
+            }
+        }
+
+        public void SendWith(byte[] last) => host.Send(_frames.Count == 0 ? last : Concat(last));
+
+        private byte[] Concat(byte[]? last)
+        {
+            var all = new byte[_bytes + (last?.Length ?? 0)];
+            var at = 0;
+            foreach (var frame in _frames)
+            {
+                frame.CopyTo(all, at);
+                at += frame.Length;
+            }
+
+            last?.CopyTo(all, at);
+            return all;
         }
     }
 }
