@@ -23,6 +23,10 @@ public sealed class RunnerOptions : IValidatableObject
     [Range(0, 1_000_000)]
     public int MaxQueuedPerTenant { get; set; } = 128;
 
+    /// <summary>Longest an invocation waits for a worker slot before it is refused as overloaded. <remarks>Defaults to 2000 ms.</remarks></summary>
+    [Range(0, 600_000)]
+    public int MaxQueueWaitMs { get; set; } = 2000;
+
     /// <summary>Fuel when the manifest names none. <remarks>Defaults to 10,000,000.</remarks></summary>
     [Range(1, long.MaxValue)]
     public long DefaultFuel { get; set; } = 10_000_000;

@@ -74,4 +74,60 @@ internal static class GuestFixtures
           (memory (export "memory") 1)
           (func (export "handle") (result i32) unreachable))
         """;
+
+    /// <summary>Recurses without end: the engine's stack limit stops it.</summary>
+    public const string DeepRecursion = """
+        (module
+          (memory (export "memory") 1)
+          (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
+          (func (export "handle") (result i32) (call $down (i32.const 0))))
+        """;
+
+    /// <summary>Appends 64 KiB chunks to its response until refused, and ignores the refusal.</summary>
+    public const string GiantResponse = """
+        (module
+          (import "ext" "resp_body" (func $body (param i32 i32) (result i32)))
+          (memory (export "memory") 2)
+          (func (export "handle") (result i32)
+            (local $i i32)
+            (loop $more
+              (drop (call $body (i32.const 0) (i32.const 65536)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $more (i32.lt_u (local.get $i) (i32.const 1000))))
+            (i32.const 0)))
+        """;
+
+    /// <summary>Logs a 1 KiB line 10,000 times, then answers 200 "logged" with the count of refused lines in x-refused.</summary>
+    public const string LogFlood = """
+        (module
+          (import "ext" "log" (func $log (param i32 i32 i32) (result i32)))
+          (import "ext" "resp_status" (func $status (param i32) (result i32)))
+          (import "ext" "resp_body" (func $body (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 2048) "logged")
+          (func (export "handle") (result i32)
+            (local $i i32) (local $refused i32)
+            (loop $more
+              (if (i32.eq (call $log (i32.const 1) (i32.const 0) (i32.const 1024)) (i32.const -4))
+                (then (local.set $refused (i32.add (local.get $refused) (i32.const 1)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $more (i32.lt_u (local.get $i) (i32.const 10000))))
+            (drop (call $status (select (i32.const 200) (i32.const 500) (i32.gt_u (local.get $refused) (i32.const 9000)))))
+            (drop (call $body (i32.const 2048) (i32.const 6)))
+            (i32.const 0)))
+        """;
+
+    /// <summary>Calls the host in an endless loop: fuel or the deadline must stop it, and the log budget caps what reaches the host.</summary>
+    public const string HostCallStorm = """
+        (module
+          (import "ext" "log" (func $log (param i32 i32 i32) (result i32)))
+          (import "ext" "req_method" (func $method (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "handle") (result i32)
+            (loop $forever
+              (drop (call $log (i32.const 1) (i32.const 0) (i32.const 16)))
+              (drop (call $method (i32.const 0) (i32.const 16)))
+              (br $forever))
+            (i32.const 0)))
+        """;
 }

@@ -148,8 +148,7 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
 
     public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default)
     {
-        // Waiting for a slot counts against the invocation's own deadline.
-        var worker = await _scheduler.AcquireAsync(request.TenantId, TimeSpan.FromMilliseconds(request.Limits.TimeoutMs), cancellationToken);
+        var worker = await _scheduler.AcquireAsync(request.TenantId, TimeSpan.FromMilliseconds(_options.MaxQueueWaitMs), cancellationToken);
         if (worker is null)
         {
             return InvocationResult.Failed(InvocationOutcome.Unavailable, LiveWorkers == 0 ? "no worker is running" : "every worker slot is busy and the queue is full");
