@@ -116,6 +116,23 @@ public sealed class PublishRefusalTests
         Assert.That(detail, Does.Contain("wasi_snapshot_preview1.fd_write"));
     }
 
+    [TestCase("""(module (memory (export "memory") 1) (func (export "run") (result i32) (i32.const 0)))""", "must export a function 'handle'")]
+    [TestCase("""(module (func (export "handle") (result i32) (i32.const 0)))""", "must export its memory")]
+    [TestCase("""(module (memory (export "memory") 1) (func (export "handle") (param i32) (result i32) (i32.const 0)))""", "() -> i32")]
+    [TestCase("""(module (import "ext" "spawn_shell" (func (param i32) (result i32))) (memory (export "memory") 1) (func (export "handle") (result i32) (i32.const 0)))""", "unknown import ext.spawn_shell")]
+    [TestCase("""(module (import "ext" "log" (func (param i64) (result i32))) (memory (export "memory") 1) (func (export "handle") (result i32) (i32.const 0)))""", "wrong signature")]
+    public async Task ModuleOutsideTheAbi_IsRefusedSayingWhatToFix(string wat, string expected)
+    {
+        var packed = BundlePacker.Pack(GuestFixtures.Create($"abi{Math.Abs(wat.GetHashCode(StringComparison.Ordinal)) % 100000}", wat));
+
+        using var response = await _platform.PublishAsync(packed.ToGzip(), BundleSignature.Create(packed.ContentHash, _platform.Publisher).ToJson());
+        var (status, code, detail) = await ProblemAsync(response);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        Assert.That(code, Is.EqualTo("invalid_bundle"));
+        Assert.That(detail, Does.Contain(expected));
+    }
+
     [Test]
     public async Task SameVersionWithOtherContent_IsAVersionConflict()
     {
