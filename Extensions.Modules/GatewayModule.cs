@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -16,6 +17,10 @@ public static class GatewayModule
             .Bind(configuration.GetSection(GatewayOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton(InvocationRecorder.Migration);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<InvocationRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<InvocationRecorder>());
         return services;
     }
 
@@ -27,6 +32,7 @@ public static class GatewayModule
             .WithName("InvokeExtension")
             .WithTags("Gateway");
         endpoints.MapGet("/healthz", HealthEndpoint.Handle).WithName("Health").AllowAnonymous();
+        InvocationEndpoints.Map(endpoints);
         return endpoints;
     }
 

@@ -33,8 +33,9 @@ internal static partial class ExtensionEndpoint
 
     public static async Task HandleAsync(
         HttpContext context, string extensionId, IInstallResolver resolver, IExtensionRunner runner, IOptions<GatewayOptions> options,
-        ILoggerFactory loggers)
+        InvocationRecorder recorder, TimeProvider time, ILoggerFactory loggers)
     {
+        var started = time.GetTimestamp();
         var requestId = Problems.RequestId(context);
         context.Response.Headers[Problems.RequestIdHeader] = requestId;
         var caller = CallerIdentity.From(context.User);
@@ -128,10 +129,14 @@ internal static partial class ExtensionEndpoint
             Log.InvocationFailed(loggers.CreateLogger(LogCategory), install.TenantId, install.ExtensionId, requestId, result.Outcome, result.Diagnostic ?? "");
         }
 
-        await WriteResultAsync(context, result);
+        var (sentStatus, sentCode) = await WriteResultAsync(context, result);
+        recorder.Record(new InvocationRecord(time.GetUtcNow().ToUnixTimeMilliseconds(), install.TenantId, install.ExtensionId, install.InstallId,
+            install.Version, requestId, context.Request.Method, m.Endpoint.Path, sentStatus, sentCode, time.GetElapsedTime(started).TotalMilliseconds,
+            result.Usage.Fuel, result.Usage.PeakMemoryBytes, result.Usage.HostCalls));
     }
 
-    private static async Task WriteResultAsync(HttpContext context, InvocationResult result)
+    /// <returns>The status and code the caller got (<c>ok</c> when the guest's own response went out).</returns>
+    private static async Task<(int Status, string Code)> WriteResultAsync(HttpContext context, InvocationResult result)
     {
         var headers = context.Response.Headers;
         headers["x-ext-fuel"] = result.Usage.Fuel.ToString(CultureInfo.InvariantCulture);
@@ -158,7 +163,7 @@ internal static partial class ExtensionEndpoint
             }
 
             await Problems.WriteAsync(context, status, code, detail);
-            return;
+            return (status, code);
         }
 
         context.Response.StatusCode = result.Status;
@@ -175,6 +180,8 @@ internal static partial class ExtensionEndpoint
             context.Response.ContentLength = result.Body.Length;
             await context.Response.Body.WriteAsync(result.Body, context.RequestAborted);
         }
+
+        return (result.Status, "ok");
     }
 
     private static bool IsExtensionHeader(string name) =>

@@ -13,7 +13,7 @@ internal static class ModuleDependencyTable
         ["Storage"] = ModuleConstraint.ForbidAllExcept("Common"),
         ["Bundles"] = ModuleConstraint.Forbid("Registry", "Gateway", "Runner", "HostApi"),
         ["HostApi"] = ModuleConstraint.Forbid("Gateway"),
-        ["Gateway"] = ModuleConstraint.ForbidAllExcept("Registry", "Runner", "Bundles", "Common"),
+        ["Gateway"] = ModuleConstraint.ForbidAllExcept("Registry", "Runner", "Bundles", "Common", "Storage"),
     };
 }
 
