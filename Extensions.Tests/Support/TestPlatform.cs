@@ -42,7 +42,8 @@ internal sealed class TestPlatform : IAsyncDisposable
     public HttpClient Admin { get; }
     public PublisherKey Publisher { get; }
 
-    public static async Task<TestPlatform> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="requireAdminKey">False when first-start seeding is off: tenant <c>default</c> and an admin key are then made here.</param>
+    public static async Task<TestPlatform> StartAsync(IDictionary<string, string?>? settings = null, bool requireAdminKey = true)
     {
         var data = Directory.CreateTempSubdirectory("ext-platform-").FullName;
         var all = new Dictionary<string, string?>
@@ -62,6 +63,14 @@ internal sealed class TestPlatform : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
         await app.StartAsync();
+        if (!requireAdminKey)
+        {
+            var store = app.Services.GetRequiredService<Modules.Registry.Data.RegistryStore>();
+            await store.CreateTenantAsync("default", "Default tenant", CancellationToken.None);
+            var (_, key) = await app.Services.GetRequiredService<Modules.Registry.Auth.ApiKeys>().CreateAsync("default", "admin", "test", CancellationToken.None);
+            await File.WriteAllTextAsync(Path.Combine(data, "admin.key"), key);
+        }
+
         return new TestPlatform(app, data, logs);
     }
 

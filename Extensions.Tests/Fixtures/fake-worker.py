@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""A misbehaving worker for protocol tests: speaks the host's frame protocol, then breaks it as FAKE_WORKER_MODE says.
+
+Modes: wrong-secret, garbage-after-hello, foreign-ids, oversized-frame.
+"""
+import os
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+HELLO, COMPILE, EXECUTE, HOST_CALL, HOST_REPLY, RESULT, CANCEL, PING, PONG, SHUTDOWN, COMPILED = range(1, 12)
+
+
+def frame(kind, invocation_id, payload=b""):
+    return struct.pack("<IBQ", 9 + len(payload), kind, invocation_id) + payload
+
+
+def blob(data):
+    return struct.pack("<i", len(data)) + data
+
+
+def read_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    return data
+
+
+def read_frame(sock):
+    length, kind, invocation_id = struct.unpack("<IBQ", read_exactly(sock, 13))
+    return kind, invocation_id, read_exactly(sock, length - 9)
+
+
+def main():
+    args = sys.argv[1:]
+    name = args[args.index("--pipe") + 1]
+    secret = bytes.fromhex(sys.stdin.readline().strip())
+    mode = os.environ.get("FAKE_WORKER_MODE", "wrong-secret")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(os.path.join(tempfile.gettempdir(), "CoreFxPipe_" + name))
+
+    presented = os.urandom(32) if mode == "wrong-secret" else secret
+    sock.sendall(frame(HELLO, 0, struct.pack("<i", 1) + blob(presented) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))
+    if mode == "wrong-secret":
+        time.sleep(30)
+        return
+
+    while True:
+        kind, invocation_id, _ = read_frame(sock)
+        if kind == PING:
+            sock.sendall(frame(PONG, 0, struct.pack("<qqqiqq", 0, 0, 0, 0, 0, 0)))
+        elif kind == COMPILE:
+            sock.sendall(frame(COMPILED, invocation_id, b"\x01" + blob(b"fake-artifact") + blob(b"")))
+        elif kind == EXECUTE:
+            if mode == "garbage-after-hello":
+                sock.sendall(struct.pack("<IBQ", 9, 200, invocation_id))
+            elif mode == "foreign-ids":
+                # A well-formed answer, but for an invocation the host never minted.
+                body = b"forged"
+                result = b"\x00" + struct.pack("<i", 200) + struct.pack("<i", 0) + blob(body) + struct.pack("<qqqi", 0, 0, 0, 0) + blob(b"")
+                sock.sendall(frame(RESULT, invocation_id + 1000, result))
+            elif mode == "oversized-frame":
+                sock.sendall(struct.pack("<IBQ", 0x7FFFFFF0, RESULT, invocation_id))
+        elif kind == SHUTDOWN:
+            return
+
+
+if __name__ == "__main__":
+    main()
