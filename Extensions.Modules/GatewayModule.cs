@@ -14,7 +14,7 @@ public static class GatewayModule
     public static IServiceCollection AddGatewayModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>()
-            .Bind(configuration.GetSection(GatewayOptions.SectionName))
+            .Bind(configuration.GetSection(GatewayOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton(InvocationRecorder.Migration);

@@ -20,15 +20,20 @@ internal static class ServeVerb
             if (parse.GetValue(assetPort) is { } a) settings["Host:AssetPort"] = a.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parse.GetValue(bind) is { } b) settings["Host:Bind"] = b;
 
-            WebApplication app;
+            var app = Platform.Build(settings);
             try
             {
-                app = Platform.Build(settings);
+                // Every module's options, bound strictly and validated, before anything starts.
+                app.Services.GetService<IStartupValidator>()?.Validate();
                 await app.StartAsync(ct);
             }
             catch (OptionsValidationException ex)
             {
                 throw new CliException("invalid configuration: " + string.Join("; ", ex.Failures));
+            }
+            catch (InvalidOperationException ex) when (UnknownSetting(ex.Message) is { } unknown)
+            {
+                throw new CliException($"invalid configuration: unknown setting {unknown} (check appsettings.json and environment variables)");
             }
             catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
@@ -44,5 +49,15 @@ internal static class ServeVerb
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Turns the binder's message about unknown keys into <c>Section:Key</c> names.</summary>
+    private static string? UnknownSetting(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message,
+            @"ErrorOnUnknownConfiguration.*instance of [\w.]*\.(?<type>\w+)Options: (?<keys>.*)$");
+        return match.Success
+            ? string.Join(", ", match.Groups["keys"].Value.Split(',').Select(k => $"{match.Groups["type"].Value}:{k.Trim().Trim('\'')}"))
+            : null;
     }
 }

@@ -20,7 +20,7 @@ public static class RegistryModule
     public static IServiceCollection AddRegistryModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RegistryOptions>()
-            .Bind(configuration.GetSection(RegistryOptions.SectionName))
+            .Bind(configuration.GetSection(RegistryOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         foreach (var migration in RegistryMigrations.All)

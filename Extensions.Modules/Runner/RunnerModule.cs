@@ -15,7 +15,7 @@ public static class RunnerModule
     public static IServiceCollection AddRunnerModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RunnerOptions>()
-            .Bind(configuration.GetSection(RunnerOptions.SectionName))
+            .Bind(configuration.GetSection(RunnerOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton(ArtifactStore.Migration);

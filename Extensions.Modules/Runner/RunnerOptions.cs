@@ -7,9 +7,9 @@ public sealed class RunnerOptions : IValidatableObject
 {
     public const string SectionName = "Runner";
 
-    /// <summary>Worker child processes. <remarks>Defaults to 2.</remarks></summary>
-    [Range(1, 64)]
-    public int Workers { get; set; } = 2;
+    /// <summary>Worker child processes. <remarks>Defaults to the number of cores.</remarks></summary>
+    [Range(1, 256)]
+    public int Workers { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Invocations one worker runs at the same time. <remarks>Defaults to 4.</remarks></summary>
     [Range(1, 256)]

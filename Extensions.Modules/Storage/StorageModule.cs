@@ -11,7 +11,7 @@ public static class StorageModule
     public static IServiceCollection AddStorageModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>()
-            .Bind(configuration.GetSection(StorageOptions.SectionName))
+            .Bind(configuration.GetSection(StorageOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton<IDatabase, SqliteDatabase>();

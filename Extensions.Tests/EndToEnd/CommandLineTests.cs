@@ -113,6 +113,20 @@ public sealed class CommandLineTests
         Assert.That(lines[0], Does.StartWith("error: "));
     }
 
+    [TestCase("Runner__Wrokers", "3", "unknown setting Runner:Wrokers")]
+    [TestCase("Runner__DefaultFuel", "5000000000", "DefaultFuel must not exceed MaxFuel")]
+    [TestCase("Gateway__MaxRequestBodyBytes", "-1", "MaxRequestBodyBytes")]
+    public async Task Serve_WithBadConfiguration_RefusesToStartWithOneClearLine(string variable, string value, string expected)
+    {
+        var (exit, _, stderr) = await HostProcess.RunAsync(_work, new Dictionary<string, string> { [variable] = value },
+            "serve", "--data", "data", "--port", "0", "--asset-port", "0");
+
+        Assert.That(exit, Is.EqualTo(1));
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), stderr);
+        Assert.That(lines[0], Does.StartWith("error: invalid configuration").And.Contain(expected));
+    }
+
     private async Task<(int, string, string)> Verb(params string[] args)
     {
         var result = await HostProcess.RunAsync(_work, args);

@@ -51,6 +51,7 @@ internal sealed class TestPlatform : IAsyncDisposable
             ["Storage:DataDirectory"] = data,
             ["Host:Port"] = "0",
             ["Host:AssetPort"] = "0",
+            ["Runner:Workers"] = "2",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Extensions.Guest"] = "Information",
         };
