@@ -12,7 +12,9 @@ using Extensions.Modules.Runner.Protocol;
 using Extensions.Modules.Runner.Worker;
 
 // Benchmarks of the runner and the full stack, each against a baseline measured in the same run (the machine is noisy).
-//   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2]
+//   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2 --warmup 8]
+// Other modes: --profile N (steady c=32 load for `perf record`, prints host and worker pids),
+//              --recorder N (cost of writing N invocation records).
 var seconds = Arg("--seconds", 5);
 var rounds = Arg("--rounds", 2);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -35,14 +37,34 @@ try
     var key = (await File.ReadAllTextAsync(Path.Combine(data, "admin.key"))).Trim();
     const string Full = "/api/ext/samples.hello/hello/Ada";
 
+    if (Arg("--recorder", 0) is var records and > 0)
+    {
+        var recorder = app.Services.GetRequiredService<Extensions.Modules.Gateway.InvocationRecorder>();
+        var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < records; i++)
+        {
+            recorder.Record(new(i, "default", "samples.hello", "ins_x", "1.0.0", $"req-{i}", "GET", "/hello/:name", 200, "ok", 0.3, 20000, 65536, 1));
+            if (i % 5000 == 0) await Task.Delay(1);
+        }
+
+        await recorder.FlushAsync(CancellationToken.None);
+        self.Refresh();
+        Console.WriteLine($"{records} records: {clock.Elapsed.TotalMilliseconds / records * 1000:0.0} µs wall, {(self.TotalProcessorTime - cpu).TotalMicroseconds / records:0.0} µs CPU each");
+        return;
+    }
+
     if (Arg("--profile", 0) is var profileSeconds and > 0)
     {
         // For `perf record`: a steady c=32 load on the full stack and nothing else.
         Console.WriteLine($"profiling: c=32 full stack for {profileSeconds} s; host pid {Environment.ProcessId}, workers {string.Join(",", ((Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>()).WorkerProcessIds)}");
-        await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(8));
+        await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(Arg("--warmup", 8)));
         Console.WriteLine("warm");
+        var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var jitTime = System.Runtime.JitInfo.GetCompilationTime();
         var r = await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(profileSeconds));
-        Console.WriteLine($"{r.Rps:0} rps");
+        Console.WriteLine($"{r.Rps:0} rps; methods jitted meanwhile: {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted}, JIT time {(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:0} ms");
         return;
     }
 

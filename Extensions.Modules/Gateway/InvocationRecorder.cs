@@ -23,6 +23,17 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long _dropped;
 
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(100);
+    private const int Columns = 14;
+    private const int RowsPerStatement = 32;
+
+    private static string InsertSql(int rows) =>
+        """
+        INSERT INTO gateway_invocations (at, tenant_id, extension_id, install_id, version, request_id, method, endpoint, status, code,
+            duration_ms, fuel, memory_bytes, host_calls) VALUES
+        """ + string.Join(",", Enumerable.Range(0, rows).Select(row =>
+            "(" + string.Join(",", Enumerable.Range(0, Columns).Select(column => $"$p{(row * Columns) + column}")) + ")"));
+
     public static Migration Migration { get; } = new("gateway", 1, """
         CREATE TABLE gateway_invocations (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,7 +52,6 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
             memory_bytes INTEGER NOT NULL,
             host_calls INTEGER NOT NULL);
         CREATE INDEX gateway_invocations_tenant ON gateway_invocations (tenant_id, extension_id, id);
-        CREATE INDEX gateway_invocations_at ON gateway_invocations (at);
         """);
 
     public void Record(InvocationRecord record)
@@ -63,21 +73,28 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
 
     private int _writing;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // SQLite calls are synchronous whatever their names say: the writer gets its own thread so that a batch being
+    // written never holds one of the few thread-pool threads that requests run on.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
     {
-        var batch = new List<InvocationRecord>(512);
+        var batch = new List<InvocationRecord>(4096);
         var nextPrune = time.GetUtcNow();
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            while (_queue.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
             {
+                // Let a batch gather: one transaction per record would cost more than the invocations themselves.
+                stoppingToken.WaitHandle.WaitOne(BatchWindow);
                 Volatile.Write(ref _writing, 1);
-                while (batch.Count < 512 && _queue.Reader.TryRead(out var record))
+                while (batch.Count < 4096 && _queue.Reader.TryRead(out var record))
                 {
                     batch.Add(record);
                 }
 
-                await WriteAsync(batch);
+                WriteAsync(batch).GetAwaiter().GetResult();
                 batch.Clear();
                 Volatile.Write(ref _writing, 0);
 
@@ -88,7 +105,7 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
 
                 if (time.GetUtcNow() >= nextPrune)
                 {
-                    await PruneAsync();
+                    PruneAsync().GetAwaiter().GetResult();
                     nextPrune = time.GetUtcNow().AddHours(1);
                 }
             }
@@ -101,7 +118,7 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
                 batch.Add(record);
             }
 
-            await WriteAsync(batch);
+            WriteAsync(batch).GetAwaiter().GetResult();
         }
     }
 
@@ -116,12 +133,28 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
         {
             await using var connection = await database.OpenAsync();
             await using var tx = await connection.BeginTransactionAsync();
-            await connection.ExecuteAsync("""
-                INSERT INTO gateway_invocations (at, tenant_id, extension_id, install_id, version, request_id, method, endpoint, status, code,
-                    duration_ms, fuel, memory_bytes, host_calls)
-                VALUES (@At, @TenantId, @ExtensionId, @InstallId, @Version, @RequestId, @Method, @Endpoint, @Status, @Code,
-                    @DurationMs, @Fuel, @MemoryBytes, @HostCalls)
-                """, batch, tx);
+            // Multi-row statements, prepared once and re-bound: SQLite's per-statement cost is paid once per 32 rows.
+            foreach (var chunk in batch.Chunk(RowsPerStatement))
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = tx;
+                command.CommandText = InsertSql(chunk.Length);
+                for (var row = 0; row < chunk.Length; row++)
+                {
+                    var r = chunk[row];
+                    object[] values = [r.At, r.TenantId, r.ExtensionId, r.InstallId, r.Version, r.RequestId, r.Method, r.Endpoint, r.Status, r.Code, r.DurationMs, r.Fuel, r.MemoryBytes, r.HostCalls];
+                    for (var column = 0; column < values.Length; column++)
+                    {
+                        var parameter = command.CreateParameter();
+                        parameter.ParameterName = $"$p{(row * Columns) + column}";
+                        parameter.Value = values[column];
+                        command.Parameters.Add(parameter);
+                    }
+                }
+
+                await command.ExecuteNonQueryAsync();
+            }
+
             await tx.CommitAsync();
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
@@ -132,9 +165,13 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
 
     private async Task PruneAsync()
     {
+        // Rows are appended in time order, so the oldest are the lowest ids: find the first one to keep, delete below it.
         var cutoff = time.GetUtcNow().AddDays(-options.Value.InvocationRetentionDays).ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync();
-        await connection.ExecuteAsync("DELETE FROM gateway_invocations WHERE at < @cutoff", new { cutoff });
+        await connection.ExecuteAsync("""
+            DELETE FROM gateway_invocations
+            WHERE id < COALESCE((SELECT id FROM gateway_invocations WHERE at >= @cutoff ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM gateway_invocations))
+            """, new { cutoff });
     }
 
     private static partial class Log

@@ -87,9 +87,9 @@ public sealed class RunnerOptions : IValidatableObject
     [Range(32, 1024 * 1024)]
     public int MaxWorkerRssMb { get; set; } = 1024;
 
-    /// <summary>A worker is recycled (drained and replaced) after this many invocations. <remarks>Defaults to 100,000.</remarks></summary>
+    /// <summary>A worker is recycled (drained and replaced) after this many invocations: a safety net, not a need, since every invocation gets a fresh Store. <remarks>Defaults to 1,000,000.</remarks></summary>
     [Range(1, long.MaxValue)]
-    public long RecycleAfterInvocations { get; set; } = 100_000;
+    public long RecycleAfterInvocations { get; set; } = 1_000_000;
 
     /// <summary>Worker executable; empty means this same program. <remarks>Defaults to empty.</remarks></summary>
     public string WorkerPath { get; set; } = "";
