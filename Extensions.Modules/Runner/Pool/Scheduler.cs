@@ -13,17 +13,6 @@ internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerCo
     private readonly LinkedList<string> _ring = new();
     private int _queued;
 
-    public int Queued
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _queued;
-            }
-        }
-    }
-
     /// <summary>A slot on a worker, or <c>null</c> when the invocation is refused (backlog full or no slot before <paramref name="wait"/>).</summary>
     public async Task<WorkerConnection?> AcquireAsync(string tenant, TimeSpan wait, CancellationToken cancellationToken)
     {
@@ -42,7 +31,7 @@ internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerCo
                 return null;
             }
 
-            waiter = new Waiter(tenant);
+            waiter = new Waiter();
             queue.Enqueue(waiter);
             _queued++;
         }
@@ -171,9 +160,8 @@ internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerCo
 
     private void Take(WorkerConnection worker) => _busy[worker] = _busy.GetValueOrDefault(worker) + 1;
 
-    private sealed class Waiter(string tenant)
+    private sealed class Waiter
     {
-        public string Tenant { get; } = tenant;
         public TaskCompletionSource<WorkerConnection> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public bool Abandoned { get; set; }
     }

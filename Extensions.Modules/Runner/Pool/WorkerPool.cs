@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace Extensions.Modules.Runner.Pool;
 
 /// <summary>
-/// Keeps <see cref="RunnerOptions.Workers"/> worker processes alive and sends each invocation to the least busy one.
-/// A worker that dies is replaced with exponential back-off; its in-flight invocations have already failed fast.
+/// Keeps <see cref="RunnerOptions.Workers"/> worker processes alive and runs each invocation in a worker slot handed out by
+/// the <see cref="Scheduler"/>. A worker that dies is replaced with exponential back-off; its in-flight invocations have
+/// already failed fast.
 /// </summary>
 internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
 {
@@ -19,6 +20,7 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
     private readonly WorkerConnection?[] _slots;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<WorkerConnection, Task> _retiring = new();
     private readonly Scheduler _scheduler;
+    private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public WorkerPool(IOptions<RunnerOptions> options, IHostCalls hostCalls, ArtifactStore artifacts, ILogger<WorkerPool> logger)
     {
@@ -29,15 +31,11 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
         _slots = new WorkerConnection?[_options.Workers];
         _scheduler = new Scheduler(_options, () => _slots.OfType<WorkerConnection>());
     }
-    private readonly TaskCompletionSource _firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int LiveWorkers => _slots.Count(w => w is { Accepting: true });
 
     public IReadOnlyList<WorkerInfo> Workers =>
         [.. _slots.Where(w => w is { IsAlive: true }).Select(w => new WorkerInfo(w!.Slot, w.ProcessId, w.Accepting, w.InFlight, w.Stats, w.StartedAt))];
-
-    /// <summary>Completes when every slot has had its first worker started (or failed to).</summary>
-    public Task Ready => _firstReady.Task;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -64,8 +64,6 @@ internal sealed class WasmSandbox : IDisposable
     /// </summary>
     public string Fingerprint { get; }
 
-    public ModuleCache Modules => _modules;
-
     private long _invocations;
     private long _compiles;
     private long _artifactLoads;
