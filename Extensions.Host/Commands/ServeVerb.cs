@@ -21,6 +21,7 @@ internal static class ServeVerb
             if (parse.GetValue(bind) is { } b) settings["Host:Bind"] = b;
 
             var app = Platform.Build(settings);
+            EnsurePortsFree(app.Configuration);
             try
             {
                 // Every module's options, bound strictly and validated, before anything starts.
@@ -49,6 +50,34 @@ internal static class ServeVerb
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Fails fast, before workers start, when a fixed port is taken (port 0 always succeeds).</summary>
+    private static void EnsurePortsFree(IConfiguration configuration)
+    {
+        var bind = System.Net.IPAddress.Parse(configuration["Host:Bind"] ?? "127.0.0.1");
+        foreach (var key in new[] { "Host:Port", "Host:AssetPort" })
+        {
+            var port = configuration.GetValue(key, 0);
+            if (port == 0)
+            {
+                continue;
+            }
+
+            var probe = new System.Net.Sockets.TcpListener(bind, port);
+            try
+            {
+                probe.Start();
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                throw new CliException($"cannot listen on {bind}:{port}: the address is in use (is another instance running? use --port/--asset-port)");
+            }
+            finally
+            {
+                probe.Stop();
+            }
+        }
     }
 
     /// <summary>Turns the binder's message about unknown keys into <c>Section:Key</c> names.</summary>

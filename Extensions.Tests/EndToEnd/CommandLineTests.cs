@@ -127,6 +127,21 @@ public sealed class CommandLineTests
         Assert.That(lines[0], Does.StartWith("error: invalid configuration").And.Contain(expected));
     }
 
+    [Test]
+    public async Task Serve_OnAPortInUse_RefusesWithOneClearLine()
+    {
+        using var occupant = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((System.Net.IPEndPoint)occupant.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (exit, _, stderr) = await HostProcess.RunAsync(_work, "serve", "--data", "data", "--port", port, "--asset-port", "0");
+
+        Assert.That(exit, Is.EqualTo(1));
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), stderr);
+        Assert.That(lines[0], Does.StartWith("error: cannot listen").And.Contain(port));
+    }
+
     private async Task<(int, string, string)> Verb(params string[] args)
     {
         var result = await HostProcess.RunAsync(_work, args);
