@@ -47,6 +47,8 @@ internal static class InvokeVerb
                 builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
                 {
                     ["Runner:Workers"] = "1",
+                    // An author running one request wants every line the guest logs.
+                    ["Logging:LogLevel:Extensions.Guest"] = "Debug",
                     ["Storage:DataDirectory"] = scratch,
                 });
                 builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);

@@ -71,6 +71,33 @@ internal sealed class WasmSandbox : IDisposable
     public WorkerStats Stats => new(Interlocked.Read(ref _invocations), Interlocked.Read(ref _compiles), Interlocked.Read(ref _artifactLoads),
         _modules.Count, _modules.Bytes, Environment.WorkingSet);
 
+    /// <summary>
+    /// Runs a built-in guest once through the real execute path, so that the first tenant request on a fresh worker does
+    /// not pay for JIT-compiling this code. Called before the worker says Hello.
+    /// </summary>
+    public void WarmUp()
+    {
+        const string wat = """
+            (module
+              (import "ext" "req_param" (func $param (param i32 i32 i32 i32) (result i32)))
+              (import "ext" "resp_status" (func $status (param i32) (result i32)))
+              (import "ext" "resp_header" (func $header (param i32 i32 i32 i32) (result i32)))
+              (import "ext" "resp_body" (func $body (param i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 0) "name")
+              (func (export "handle") (result i32)
+                (drop (call $param (i32.const 0) (i32.const 4) (i32.const 64) (i32.const 64)))
+                (drop (call $status (i32.const 200)))
+                (drop (call $header (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 4)))
+                (drop (call $body (i32.const 0) (i32.const 4)))
+                (i32.const 0)))
+            """;
+        using var module = Module.FromText(_engine, "warm-up", wat);
+        var message = new ExecuteMessage("warm-up", "", "", "", new InvocationLimits(1_000_000, PageSize * 2, 1000, 1024, 1024),
+            new HashSet<string>(), new GuestHttpRequest("GET", "/", "", [], [new("name", "warm")], []), [], []);
+        Run(module, 0, message, _ => { }, Stopwatch.GetTimestamp());
+    }
+
     /// <summary>Compiles a module (verified against its hash) and returns the serialized artifact.</summary>
     public byte[] Compile(string moduleHash, string modulePath)
     {
@@ -83,7 +110,6 @@ internal sealed class WasmSandbox : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _invocations);
-        var state = new GuestState(invocationId, message, send);
         Module module;
         try
         {
@@ -94,6 +120,12 @@ internal sealed class WasmSandbox : IDisposable
             return InvocationResult.Failed(InvocationOutcome.BadModule, ex.Message);
         }
 
+        return Run(module, invocationId, message, send, started);
+    }
+
+    private InvocationResult Run(Module module, ulong invocationId, ExecuteMessage message, Action<byte[]> send, long started)
+    {
+        var state = new GuestState(invocationId, message, send);
         using var store = new Store(_engine, state);
         store.Fuel = (ulong)message.Limits.Fuel;
         store.SetEpochDeadline((ulong)(message.Limits.TimeoutMs + EpochTickMs - 1) / EpochTickMs + 1);

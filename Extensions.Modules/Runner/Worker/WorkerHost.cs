@@ -33,6 +33,7 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
         _input = input;
         using var sandbox = new WasmSandbox(concurrency, maxMemoryBytes, moduleCacheBytes);
         _sandbox = sandbox;
+        sandbox.WarmUp();
         Send(Messages.Hello(secret, Environment.ProcessId, sandbox.Fingerprint));
 
         for (var i = 0; i <= concurrency; i++)
