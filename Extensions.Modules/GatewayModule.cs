@@ -1,3 +1,4 @@
+using Extensions.Modules.Common;
 using Extensions.Modules.Bundles;
 using Extensions.Modules.Gateway;
 using Extensions.Modules.Runner.Contracts;
@@ -13,10 +14,7 @@ public static class GatewayModule
 {
     public static IServiceCollection AddGatewayModule(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<GatewayOptions>()
-            .Bind(configuration.GetSection(GatewayOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddModuleOptions<GatewayOptions>(configuration, GatewayOptions.SectionName);
         services.AddSingleton(InvocationRecorder.Migration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<InvocationRecorder>();

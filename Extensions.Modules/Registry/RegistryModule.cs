@@ -1,3 +1,4 @@
+using Extensions.Modules.Common;
 using Extensions.Modules.Registry;
 using Extensions.Modules.Registry.Auth;
 using Extensions.Modules.Registry.Contracts;
@@ -19,10 +20,7 @@ public static class RegistryModule
     /// <summary>Tenants, API keys, publish, installs, trust and audit; the <c>ApiKey</c> authentication scheme.</summary>
     public static IServiceCollection AddRegistryModule(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RegistryOptions>()
-            .Bind(configuration.GetSection(RegistryOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddModuleOptions<RegistryOptions>(configuration, RegistryOptions.SectionName);
         foreach (var migration in RegistryMigrations.All)
         {
             services.AddSingleton(migration);

@@ -1,3 +1,4 @@
+using Extensions.Modules.Common;
 using System.Globalization;
 using Extensions.Modules.Runner;
 using Extensions.Modules.Runner.Contracts;
@@ -14,10 +15,7 @@ public static class RunnerModule
     /// <summary>The worker pool: child processes of this same program, reached over named pipes.</summary>
     public static IServiceCollection AddRunnerModule(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RunnerOptions>()
-            .Bind(configuration.GetSection(RunnerOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddModuleOptions<RunnerOptions>(configuration, RunnerOptions.SectionName);
         services.AddSingleton(ArtifactStore.Migration);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ArtifactStore>();

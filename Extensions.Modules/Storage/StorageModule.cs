@@ -1,3 +1,4 @@
+using Extensions.Modules.Common;
 using Extensions.Modules.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,10 +11,7 @@ public static class StorageModule
     /// <summary>SQLite database with migrations applied at start, and the content-addressed store.</summary>
     public static IServiceCollection AddStorageModule(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StorageOptions>()
-            .Bind(configuration.GetSection(StorageOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddModuleOptions<StorageOptions>(configuration, StorageOptions.SectionName);
         services.TryAddSingleton<IDatabase, SqliteDatabase>();
         services.TryAddSingleton<IContentStore, FileContentStore>();
         // First hosted service: everything after it may assume the schema is current.

@@ -17,7 +17,7 @@ internal static class FrameCodec
         return buffer;
     }
 
-    /// <summary>Reads one frame; <c>null</c> at a clean end of stream.</summary>
+    /// <summary>Reads one frame; <c>null</c> at a clean end of stream. For the handshake, which needs a timeout.</summary>
     public static async ValueTask<Frame?> ReadAsync(Stream stream, int maxFrameBytes, CancellationToken cancellationToken)
     {
         var header = new byte[HeaderSize];
@@ -26,25 +26,11 @@ internal static class FrameCodec
             return null;
         }
 
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        if (length < 9 || length - 9 > (uint)maxFrameBytes)
-        {
-            throw new ProtocolException($"frame length {length} is outside 9..{maxFrameBytes + 9}");
-        }
-
-        var kind = (FrameKind)header[4];
-        if (!Enum.IsDefined(kind))
-        {
-            throw new ProtocolException($"unknown frame kind {header[4]}");
-        }
-
-        var payload = new byte[length - 9];
-        if (!await ReadExactlyOrEndAsync(stream, payload, cancellationToken))
-        {
-            throw new ProtocolException("stream ended inside a frame");
-        }
-
-        return new Frame(kind, BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(5)), payload);
+        var (length, kind, id) = ParseHeader(header, maxFrameBytes);
+        var payload = new byte[length];
+        return await ReadExactlyOrEndAsync(stream, payload, cancellationToken)
+            ? new Frame(kind, id, payload)
+            : throw new ProtocolException("stream ended inside a frame");
     }
 
     /// <summary>Reads one frame, blocking; <c>null</c> at a clean end of stream. For dedicated reader threads.</summary>
@@ -56,6 +42,16 @@ internal static class FrameCodec
             return null;
         }
 
+        var (length, kind, id) = ParseHeader(header, maxFrameBytes);
+        var payload = new byte[length];
+        return ReadExactlyOrEnd(stream, payload)
+            ? new Frame(kind, id, payload)
+            : throw new ProtocolException("stream ended inside a frame");
+    }
+
+    /// <summary>Checks a header; returns the payload length, kind and invocation id. Anything out of bounds is a protocol error.</summary>
+    private static (int PayloadLength, FrameKind Kind, ulong InvocationId) ParseHeader(ReadOnlySpan<byte> header, int maxFrameBytes)
+    {
         var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (length < 9 || length - 9 > (uint)maxFrameBytes)
         {
@@ -68,13 +64,7 @@ internal static class FrameCodec
             throw new ProtocolException($"unknown frame kind {header[4]}");
         }
 
-        var payload = new byte[length - 9];
-        if (!ReadExactlyOrEnd(stream, payload))
-        {
-            throw new ProtocolException("stream ended inside a frame");
-        }
-
-        return new Frame(kind, BinaryPrimitives.ReadUInt64LittleEndian(header[5..]), payload);
+        return ((int)(length - 9), kind, BinaryPrimitives.ReadUInt64LittleEndian(header[5..]));
     }
 
     private static bool ReadExactlyOrEnd(Stream stream, Span<byte> buffer)
