@@ -26,6 +26,7 @@ public static class ProblemCodes
     public const string SignatureRejected = "signature_rejected";
     public const string VersionConflict = "version_conflict";
     public const string ConsentRequired = "consent_required";
+    public const string InvalidState = "invalid_state";
     public const string NotFound = "not_found";
     public const string Internal = "internal";
 }

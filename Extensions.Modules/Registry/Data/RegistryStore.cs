@@ -156,6 +156,17 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time)
         Changed();
     }
 
+    /// <summary>Removes an install; its configuration goes with the row.</summary>
+    public async Task DeleteInstallAsync(InstallRow install, string actor, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM registry_installs WHERE id = @Id", new { install.Id }, tx, cancellationToken: ct));
+        await AuditAsync(c, tx, install.TenantId, actor, "uninstall", install.ExtensionId, $"version {install.Version} ({install.ContentHash})", ct);
+        await tx.CommitAsync(ct);
+        Changed();
+    }
+
     public async Task AuditAsync(string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);

@@ -23,6 +23,11 @@ internal static class AdminEndpoints
         admin.MapGet("/extensions/{extensionId}/versions/{version}", GetVersionAsync).WithName("GetVersion");
         admin.MapPost("/installs", InstallAsync).WithName("Install");
         admin.MapGet("/installs", ListInstallsAsync).WithName("ListInstalls");
+        admin.MapPost("/installs/{tenant}/{extensionId}/enable", (string tenant, string extensionId, HttpContext context, InstallService installs) =>
+            SetStateAsync(tenant, extensionId, "enabled", context, installs)).WithName("EnableInstall");
+        admin.MapPost("/installs/{tenant}/{extensionId}/disable", (string tenant, string extensionId, HttpContext context, InstallService installs) =>
+            SetStateAsync(tenant, extensionId, "disabled", context, installs)).WithName("DisableInstall");
+        admin.MapDelete("/installs/{tenant}/{extensionId}", UninstallAsync).WithName("Uninstall");
         admin.MapPost("/tenants", CreateTenantAsync).WithName("CreateTenant");
         admin.MapPost("/tenants/{tenantId}/keys", CreateKeyAsync).WithName("CreateTenantKey");
         admin.MapDelete("/keys/{keyId}", RevokeKeyAsync).WithName("RevokeKey");
@@ -113,6 +118,15 @@ internal static class AdminEndpoints
         var result = await installs.InstallAsync(body.Tenant ?? Caller(context).TenantId, body.ExtensionId, body.Version,
             body.Capabilities, body.Config, Actor(context), context.RequestAborted);
         return Results.Ok(result);
+    }
+
+    private static async Task<IResult> SetStateAsync(string tenant, string extensionId, string state, HttpContext context, InstallService installs) =>
+        Results.Ok(await installs.SetStateAsync(tenant, extensionId, state, Actor(context), context.RequestAborted));
+
+    private static async Task<IResult> UninstallAsync(string tenant, string extensionId, HttpContext context, InstallService installs)
+    {
+        await installs.UninstallAsync(tenant, extensionId, Actor(context), context.RequestAborted);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> ListInstallsAsync(string? tenant, RegistryStore store, CancellationToken ct)

@@ -57,4 +57,36 @@ internal sealed class InstallService(RegistryStore store, IContentStore cas)
             ?? throw new ExtensionsException(ProblemCodes.Internal, StatusCodes.Status500InternalServerError, $"bundle {contentHash} is missing from the content store");
         return BundleReader.Read(tar).Manifest;
     }
+
+    /// <summary>Allowed moves between install states. <c>failed</c> may be re-enabled: the bundle is verified again on the next load.</summary>
+    private static readonly Dictionary<(string From, string To), bool> Transitions = new()
+    {
+        [("enabled", "disabled")] = true,
+        [("disabled", "enabled")] = true,
+        [("failed", "enabled")] = true,
+        [("failed", "disabled")] = true,
+        [("pending", "enabled")] = true,
+        [("pending", "disabled")] = true,
+    };
+
+    public async Task<InstallResult> SetStateAsync(string tenantId, string extensionId, string state, string actor, CancellationToken ct)
+    {
+        var install = await FindAsync(tenantId, extensionId, ct);
+        if (!Transitions.ContainsKey((install.State, state)))
+        {
+            throw new ExtensionsException(ProblemCodes.InvalidState, StatusCodes.Status409Conflict,
+                $"{extensionId} is {install.State} for tenant '{tenantId}'; it cannot become {state}");
+        }
+
+        await store.SetInstallStateAsync(install.Id, tenantId, extensionId, state, null, actor, ct);
+        return new InstallResult(install.Id, tenantId, extensionId, install.Version, install.ContentHash,
+            install.GrantedCapabilities.Split(',', StringSplitOptions.RemoveEmptyEntries), state);
+    }
+
+    public async Task UninstallAsync(string tenantId, string extensionId, string actor, CancellationToken ct) =>
+        await store.DeleteInstallAsync(await FindAsync(tenantId, extensionId, ct), actor, ct);
+
+    private async Task<InstallRow> FindAsync(string tenantId, string extensionId, CancellationToken ct) =>
+        await store.FindInstallAsync(tenantId, extensionId, ct)
+        ?? throw new ExtensionsException(ProblemCodes.NotFound, StatusCodes.Status404NotFound, $"{extensionId} is not installed for tenant '{tenantId}'");
 }
