@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Extensions.Modules.Bundles;
 using Extensions.Modules.Runner.Contracts;
@@ -58,7 +57,7 @@ internal static class InvokeVerb
                 try
                 {
                     var runner = host.Services.GetRequiredService<IExtensionRunner>();
-                    var moduleHash = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bundle.MainModule));
+                    var moduleHash = Modules.Storage.ContentHash.Of(bundle.MainModule);
                     var result = await Microsoft.Extensions.DependencyInjection.GatewayModule.InvokeLocalAsync(runner, bundle.Manifest, moduleHash, modulePath,
                         parse.GetValue(method)!, parse.GetValue(path)!, requestHeaders, requestBody, configPairs, ct)
                         ?? throw new CliException($"{bundle.Manifest.ExtensionId} declares no endpoint {parse.GetValue(method)!.ToUpperInvariant()} {parse.GetValue(path)}");

@@ -1,4 +1,5 @@
 using Extensions.Modules.Bundles;
+using Extensions.Modules.Runner.Contracts;
 
 namespace Extensions.Modules.Gateway;
 
@@ -44,6 +45,13 @@ internal static class EndpointMatcher
 
         return null;
     }
+
+    /// <summary>The endpoint's own limits, else the manifest's, clamped to the operator's caps by the runner.</summary>
+    public static InvocationLimits LimitsFor(IExtensionRunner runner, ExtensionManifest manifest, EndpointSpec endpoint) =>
+        runner.LimitsFor(
+            endpoint.Limits?.FuelPerRequest ?? manifest.Limits.FuelPerRequest,
+            endpoint.Limits?.MemoryMb ?? manifest.Limits.MemoryMb,
+            endpoint.Limits?.TimeoutMs ?? manifest.Limits.TimeoutMs);
 
     /// <summary>Splits and percent-decodes the raw path. Segments that decode to <c>.</c>, <c>..</c> or contain a slash
     /// or NUL are refused rather than reinterpreted.</summary>

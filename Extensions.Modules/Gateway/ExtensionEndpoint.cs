@@ -84,8 +84,6 @@ internal static partial class ExtensionEndpoint
             return;
         }
 
-        var limits = m.Endpoint.Limits;
-        var manifestLimits = install.Manifest.Limits;
         var request = new InvocationRequest
         {
             TenantId = install.TenantId,
@@ -95,10 +93,7 @@ internal static partial class ExtensionEndpoint
             RequestId = requestId,
             ModuleHash = install.ModuleHash,
             ModulePath = install.ModulePath,
-            Limits = runner.LimitsFor(
-                limits?.FuelPerRequest ?? manifestLimits.FuelPerRequest,
-                limits?.MemoryMb ?? manifestLimits.MemoryMb,
-                limits?.TimeoutMs ?? manifestLimits.TimeoutMs),
+            Limits = EndpointMatcher.LimitsFor(runner, install.Manifest, m.Endpoint),
             Request = new GuestHttpRequest(
                 context.Request.Method == "HEAD" ? "GET" : context.Request.Method,
                 "/" + string.Join('/', segments),

@@ -20,7 +20,6 @@ internal static class LocalInvoker
         }
 
         var requestId = $"local-{Guid.NewGuid():N}";
-        var limits = match.Endpoint.Limits;
         return await runner.InvokeAsync(new InvocationRequest
         {
             TenantId = "local",
@@ -30,8 +29,7 @@ internal static class LocalInvoker
             RequestId = requestId,
             ModuleHash = moduleHash,
             ModulePath = modulePath,
-            Limits = runner.LimitsFor(limits?.FuelPerRequest ?? manifest.Limits.FuelPerRequest,
-                limits?.MemoryMb ?? manifest.Limits.MemoryMb, limits?.TimeoutMs ?? manifest.Limits.TimeoutMs),
+            Limits = EndpointMatcher.LimitsFor(runner, manifest, match.Endpoint),
             Request = new GuestHttpRequest(method.ToUpperInvariant(), "/" + string.Join('/', segments), q < 0 ? "" : pathAndQuery[(q + 1)..],
                 headers, match.Params, body),
             Context = [new("tenant", "local"), new("extension", manifest.ExtensionId), new("install", "local"),

@@ -11,6 +11,9 @@ public static class ContentHash
 
     public static string Of(ReadOnlySpan<byte> content) => Prefix + Convert.ToHexStringLower(SHA256.HashData(content));
 
+    /// <summary>The hash of a stream's remaining bytes, read without holding them all in memory.</summary>
+    public static string Of(Stream content) => Prefix + Convert.ToHexStringLower(SHA256.HashData(content));
+
     public static bool IsValid(string? value) =>
         value is { Length: 71 } && value.StartsWith(Prefix, StringComparison.Ordinal)
         && value.AsSpan(Prefix.Length).ContainsAnyExcept(LowerHex) is false;

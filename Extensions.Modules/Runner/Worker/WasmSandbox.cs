@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
+using Extensions.Modules.Storage;
 using Wasmtime;
 
 namespace Extensions.Modules.Runner.Worker;
@@ -213,17 +213,21 @@ internal sealed class WasmSandbox : IDisposable
     private static byte[] ReadVerified(string path, string expectedHash)
     {
         var bytes = File.ReadAllBytes(path);
-        var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
-        return actual == expectedHash ? bytes : throw new InvalidDataException($"{path} hashes to {actual}, expected {expectedHash}");
+        Check(path, ContentHash.Of(bytes), expectedHash);
+        return bytes;
     }
 
     private static void VerifyFile(string path, string expectedHash)
     {
         using var file = File.OpenRead(path);
-        var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(file));
-        if (actual != expectedHash)
+        Check(path, ContentHash.Of(file), expectedHash);
+    }
+
+    private static void Check(string path, string actual, string expected)
+    {
+        if (actual != expected)
         {
-            throw new InvalidDataException($"{path} hashes to {actual}, expected {expectedHash}");
+            throw new InvalidDataException($"{path} hashes to {actual}, expected {expected}");
         }
     }
 
