@@ -130,7 +130,7 @@ static async Task RawWorkerCostAsync(IServiceProvider services, int rounds)
         for (var i = 0; i < N; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            var result = sandbox.Execute(1, message, _ => { });
+            var result = sandbox.Execute(1, message, NoChannel.Instance);
             direct.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             if (result.Outcome != InvocationOutcome.Ok) throw new InvalidOperationException($"direct invocation failed: {result.Outcome} {result.Diagnostic}");
         }
@@ -165,12 +165,12 @@ static void ColdStart(IServiceProvider services, int rounds)
             File.WriteAllBytes(artifactPath, sandbox.Compile(hashA, moduleA));
             var artifactHash = Extensions.Modules.Storage.ContentHash.Of(File.ReadAllBytes(artifactPath));
             var t = Stopwatch.GetTimestamp();
-            Check(sandbox.Execute(1, Message(hashA, moduleA, artifactHash, artifactPath), _ => { }));
+            Check(sandbox.Execute(1, Message(hashA, moduleA, artifactHash, artifactPath), NoChannel.Instance));
             withArtifact.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
 
             var (moduleB, hashB) = Unique(dir, wasm, ++serial);
             t = Stopwatch.GetTimestamp();
-            Check(sandbox.Execute(1, Message(hashB, moduleB, "", ""), _ => { }));
+            Check(sandbox.Execute(1, Message(hashB, moduleB, "", ""), NoChannel.Instance));
             compiled.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
         }
 

@@ -23,7 +23,7 @@ namespace Extensions.Host
                 .AddStorageModule(configuration)
                 .AddRunnerModule(configuration)     // before Registry: workers are up when first-start seeding publishes
                 .AddRegistryModule(configuration)
-                .AddHostApiModule()
+                .AddHostApiModule(configuration)
                 .AddGatewayModule(configuration);
             builder.WebHost.UsePlatformListeners(configuration);
 

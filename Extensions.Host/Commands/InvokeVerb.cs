@@ -51,7 +51,7 @@ internal static class InvokeVerb
                     ["Storage:DataDirectory"] = scratch,
                 });
                 builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);
-                builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule();
+                builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule(builder.Configuration);
                 using var host = builder.Build();
                 await host.StartAsync(ct);
                 try

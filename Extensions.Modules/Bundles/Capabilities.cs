@@ -14,5 +14,5 @@ public static class Capabilities
     /// Only what the host implements today: accepting a capability it cannot honour would let an
     /// admin consent to something that then fails at run time.
     /// </summary>
-    public static IReadOnlySet<string> Known { get; } = new[] { Log }.ToFrozenSet(StringComparer.Ordinal);
+    public static IReadOnlySet<string> Known { get; } = new[] { Log, Kv, Secrets, HttpFetch }.ToFrozenSet(StringComparer.Ordinal);
 }

@@ -8,7 +8,7 @@ namespace Extensions.Modules.HostApi;
 /// <c>log</c> (<c>cap:log</c>): the guest's lines go to the host's log, tagged with tenant, extension, install and request,
 /// under the category <c>Extensions.Guest</c> so operators can route or silence them apart from the platform's own.
 /// </summary>
-internal sealed partial class GuestLog(ILoggerFactory loggerFactory) : IHostCalls
+internal sealed partial class GuestLog(ILoggerFactory loggerFactory)
 {
     public const string Category = "Extensions.Guest";
     private readonly ILogger _logger = loggerFactory.CreateLogger(Category);

@@ -1,5 +1,7 @@
+using Extensions.Modules.Common;
 using Extensions.Modules.HostApi;
 using Extensions.Modules.Runner.Contracts;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -7,9 +9,20 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class HostApiModule
 {
     /// <summary>Capability implementations that guests reach through the worker pipe.</summary>
-    public static IServiceCollection AddHostApiModule(this IServiceCollection services)
+    public static IServiceCollection AddHostApiModule(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton<IHostCalls, GuestLog>();
+        services.AddModuleOptions<HostApiOptions>(configuration, HostApiOptions.SectionName);
+        foreach (var migration in HostApiMigrations.All)
+        {
+            services.AddSingleton(migration);
+        }
+
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GuestLog>();
+        services.TryAddSingleton<HostApiMetrics>();
+        services.TryAddSingleton<KvStore>();
+        services.TryAddSingleton<IHostCalls, HostCalls>();
         return services;
     }
 }

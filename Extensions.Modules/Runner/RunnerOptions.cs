@@ -94,6 +94,10 @@ public sealed class RunnerOptions : IValidatableObject
     /// <summary>Worker executable; empty means this same program. <remarks>Defaults to empty.</remarks></summary>
     public string WorkerPath { get; set; } = "";
 
+    /// <summary>Waited-for capability calls (kv, secrets, http) one invocation may make; past it the guest gets -4 limit.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxHostCallsPerInvocation { get; set; } = 1000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DefaultFuel > MaxFuel)

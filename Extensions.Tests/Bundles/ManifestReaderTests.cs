@@ -134,7 +134,7 @@ public sealed class ManifestReaderTests
         yield return Case("mainAbsolute", "main", m => m["main"] = "/hello.wasm");
         yield return Case("mainBackslash", "main", m => m["main"] = "build\\hello.wasm");
         yield return Case("mainEmpty", "main", m => m["main"] = "");
-        yield return Case("capabilityNotImplemented", "capabilities[0]", m => m["capabilities"] = new JsonArray(Capabilities.Kv));
+        yield return Case("capabilityMisspelt", "capabilities[0]", m => m["capabilities"] = new JsonArray("cap:kvs"));
         yield return Case("capabilityUnknown", "capabilities[1]", m => m["capabilities"] = new JsonArray("cap:log", "cap:root"));
         yield return Case("capabilityDuplicate", "capabilities[1]", m => m["capabilities"] = new JsonArray("cap:log", "cap:log"));
         yield return Case("capabilityNotString", "capabilities[0]", m => m["capabilities"] = new JsonArray(1));
@@ -191,11 +191,11 @@ public sealed class ManifestReaderTests
     public void Parse_UnknownCapability_MessageNamesItAndTheKnownOnes()
     {
         var json = TestManifests.Valid();
-        json["capabilities"] = new JsonArray(Capabilities.HttpFetch);
+        json["capabilities"] = new JsonArray("cap:http");
 
         var error = ManifestReader.Parse(TestManifests.Bytes(json)).Errors.Single();
 
-        Assert.That(error.ToString(), Is.EqualTo("capabilities[0]: unknown capability 'cap:http.fetch' (known: cap:log)"));
+        Assert.That(error.ToString(), Is.EqualTo("capabilities[0]: unknown capability 'cap:http' (known: cap:log, cap:kv, cap:secrets, cap:http.fetch)"));
     }
 
     [Test]

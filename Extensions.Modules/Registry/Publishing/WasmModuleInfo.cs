@@ -22,7 +22,7 @@ internal sealed class WasmModuleInfo
     private List<(int Params, int[] ParamTypes, int[] Results)> Types { get; }
     private List<int> FunctionTypes { get; }
 
-    private const byte I32 = 0x7f;
+    private static readonly ImportSignature HandleSignature = new([], WasmType.I32);
 
     public static WasmModuleInfo Read(ReadOnlySpan<byte> wasm)
     {
@@ -114,15 +114,15 @@ internal sealed class WasmModuleInfo
         var problems = new List<string>();
         foreach (var (module, name, kind, typeIndex) in Imports)
         {
-            if (module != GuestAbi.ImportModule || kind != 0 || !GuestAbi.Imports.TryGetValue(name, out var arity))
+            if (module != GuestAbi.ImportModule || kind != 0 || !GuestAbi.Imports.TryGetValue(name, out var signature))
             {
                 problems.Add($"unknown import {module}.{name}: ext-v1 modules may import only functions of module 'ext' ({string.Join(", ", GuestAbi.Imports.Keys)})");
                 continue;
             }
 
-            if (!IsI32Signature(typeIndex, arity, 1))
+            if (!Matches(typeIndex, signature))
             {
-                problems.Add($"import ext.{name} has the wrong signature: expected ({arity} × i32) -> i32");
+                problems.Add($"import ext.{name} has the wrong signature: expected {signature}");
             }
         }
 
@@ -136,7 +136,7 @@ internal sealed class WasmModuleInfo
         {
             problems.Add("the module must export a function 'handle'");
         }
-        else if (handle.Index >= FunctionTypes.Count || !IsI32Signature(FunctionTypes[handle.Index], 0, 1))
+        else if (handle.Index >= FunctionTypes.Count || !Matches(FunctionTypes[handle.Index], HandleSignature))
         {
             problems.Add("export 'handle' must have the signature () -> i32");
         }
@@ -144,10 +144,10 @@ internal sealed class WasmModuleInfo
         return problems;
     }
 
-    private bool IsI32Signature(int typeIndex, int paramCount, int resultCount) =>
+    private bool Matches(int typeIndex, ImportSignature signature) =>
         typeIndex >= 0 && typeIndex < Types.Count
-        && Types[typeIndex].ParamTypes.Length == paramCount && Types[typeIndex].ParamTypes.All(t => t == I32)
-        && Types[typeIndex].Results.Length == resultCount && Types[typeIndex].Results.All(t => t == I32);
+        && Types[typeIndex].ParamTypes.SequenceEqual(signature.Params.Select(p => (int)p))
+        && Types[typeIndex].Results is [var result] && result == (int)signature.Result;
 
     private static void SkipLimits(ref Reader r)
     {

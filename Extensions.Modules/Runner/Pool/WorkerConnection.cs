@@ -173,7 +173,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     public async Task<InvocationResult> InvokeAsync(InvocationRequest request, string artifactHash, string artifactPath, CancellationToken cancellationToken)
     {
         var id = (ulong)Interlocked.Increment(ref _nextId);
-        var pending = new Pending(request);
+        using var pending = new Pending(request);
         _pending[id] = pending;
         try
         {
@@ -270,7 +270,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                         pending.Completion.TrySetResult(Messages.ReadResult(payload.Span));
                         break;
                     case FrameKind.HostCall:
-                        HandleHostCall(pending, payload.Span);
+                        HandleHostCall(id, pending, payload.Span);
                         break;
                     default:
                         throw new ProtocolException($"unexpected frame {kind} from a worker");
@@ -289,23 +289,72 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         MarkDead(reason);
     }
 
-    private void HandleHostCall(Pending pending, ReadOnlySpan<byte> payload)
+    private void HandleHostCall(ulong id, Pending pending, ReadOnlySpan<byte> payload)
     {
         var reader = new PayloadReader(payload);
         var op = reader.U8();
-        switch (op)
+        if (op == Messages.OpLog)
         {
-            case Messages.OpLog:
-                var level = reader.I32();
-                var message = reader.String();
-                if (level is >= 0 and <= 3 && pending.TryChargeLog(message.Length))
-                {
-                    _hostCalls.Log(pending.Request, (GuestLogLevel)level, message);
-                }
+            var level = reader.I32();
+            var message = reader.String();
+            if (level is >= 0 and <= 3 && pending.TryChargeLog(message.Length + 1))
+            {
+                _hostCalls.Log(pending.Request, (GuestLogLevel)level, message);
+            }
 
-                break;
-            default:
-                throw new ProtocolException($"unknown host call {op}");
+            return;
+        }
+
+        var call = Messages.ReadCall(op, payload[1..]);
+        var refusal = pending.TryBeginCall(_options.MaxHostCallsPerInvocation, out var token);
+        if (refusal != 0)
+        {
+            _ = ReplyAsync(id, HostCallReply.Error(refusal));
+            return;
+        }
+
+        // Off the read thread: a capability may touch SQLite or the network, and the pipe must keep flowing meanwhile.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Connection.PerformAsync(state.Id, state.Pending, state.Call, state.Token),
+            (Connection: this, Id: id, Pending: pending, Call: call, Token: token), preferLocal: false);
+    }
+
+    private async Task PerformAsync(ulong id, Pending pending, HostCall call, CancellationToken token)
+    {
+        HostCallReply reply;
+        try
+        {
+            reply = await _hostCalls.CallAsync(pending.Request, call, token);
+        }
+        catch (OperationCanceledException)
+        {
+            reply = HostCallReply.Error(AbiCodes.Timeout);
+        }
+        catch (Exception ex)
+        {
+            // A capability fault is the guest's -5, never the host's crash.
+            Log.HostCallFailed(_logger, call.Import, pending.Request.ExtensionId, ex);
+            reply = HostCallReply.Error(AbiCodes.Internal);
+        }
+
+        pending.EndCall();
+        await ReplyAsync(id, reply);
+    }
+
+    private async Task ReplyAsync(ulong id, HostCallReply reply)
+    {
+        // The invocation may have ended meanwhile (deadline, worker lost): then nobody waits for this reply.
+        if (!_pending.ContainsKey(id) || !IsAlive)
+        {
+            return;
+        }
+
+        try
+        {
+            await SendAsync(Messages.Reply(id, reply), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The worker is gone; its read loop reports that.
         }
     }
 
@@ -417,8 +466,14 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private sealed class Pending(InvocationRequest request)
+    private sealed class Pending(InvocationRequest request) : IDisposable
     {
+        private readonly long _started = Environment.TickCount64;
+        private readonly Lock _lock = new();
+        private CancellationTokenSource? _calls;
+        private bool _ended;
+        private bool _calling;
+        private int _callCount;
         private int _logBytes;
 
         public InvocationRequest Request { get; } = request;
@@ -435,6 +490,74 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
             _logBytes += bytes;
             return true;
+        }
+
+        /// <summary>
+        /// Admits one waited-for call: at most one at a time (the guest is blocked on it) and a bounded number per
+        /// invocation. The token fires at the invocation's deadline or its end, whichever comes first.
+        /// </summary>
+        /// <returns>0, or the ABI code the guest gets instead.</returns>
+        public int TryBeginCall(int maxCalls, out CancellationToken token)
+        {
+            token = default;
+            lock (_lock)
+            {
+                if (_ended)
+                {
+                    return AbiCodes.Timeout;
+                }
+
+                if (_calling)
+                {
+                    return AbiCodes.Invalid;
+                }
+
+                if (++_callCount > maxCalls)
+                {
+                    return AbiCodes.Limit;
+                }
+
+                if (_calls is null)
+                {
+                    var remaining = Request.Limits.TimeoutMs - (Environment.TickCount64 - _started);
+                    if (remaining <= 0)
+                    {
+                        return AbiCodes.Timeout;
+                    }
+
+                    _calls = new CancellationTokenSource(TimeSpan.FromMilliseconds(remaining));
+                }
+
+                _calling = true;
+                token = _calls.Token;
+                return 0;
+            }
+        }
+
+        public void EndCall()
+        {
+            lock (_lock)
+            {
+                _calling = false;
+            }
+        }
+
+        /// <summary>The invocation is over: whatever capability call is still running is cancelled.</summary>
+        public void Dispose()
+        {
+            CancellationTokenSource? calls;
+            lock (_lock)
+            {
+                _ended = true;
+                calls = _calls;
+                _calls = null;
+            }
+
+            if (calls is not null)
+            {
+                calls.Cancel();
+                calls.Dispose();
+            }
         }
     }
 
@@ -454,5 +577,8 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Worker {Slot} stderr: {Line}")]
         public static partial void WorkerStderr(ILogger logger, int slot, string line);
+
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "Host call {Import} of {ExtensionId} failed")]
+        public static partial void HostCallFailed(ILogger logger, string import, string extensionId, Exception exception);
     }
 }

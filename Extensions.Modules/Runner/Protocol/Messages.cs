@@ -7,8 +7,14 @@ internal static class Messages
 {
     public const int HelloVersion = 1;
 
-    /// <summary>Host-call operations inside a <see cref="FrameKind.HostCall"/> frame.</summary>
+    /// <summary>Host-call operations inside a <see cref="FrameKind.HostCall"/> frame (wire format: never renumber).</summary>
     public const byte OpLog = 1;
+    public const byte OpSecretGet = 2;
+    public const byte OpKvGet = 3;
+    public const byte OpKvPut = 4;
+    public const byte OpKvDelete = 5;
+    public const byte OpKvList = 6;
+    public const byte OpHttpFetch = 7;
 
     public static byte[] Hello(ReadOnlySpan<byte> secret, int processId, string fingerprint) =>
         new PayloadWriter().I32(HelloVersion).Bytes(secret).I32(processId).String(fingerprint).ToFrame(FrameKind.Hello, 0);
@@ -142,6 +148,62 @@ internal static class Messages
 
     public static byte[] LogCall(ulong invocationId, int level, ReadOnlySpan<byte> message) =>
         new PayloadWriter().U8(OpLog).I32(level).Bytes(message).ToFrame(FrameKind.HostCall, invocationId);
+
+    /// <summary>A call the guest waits for; the host answers with a <see cref="FrameKind.HostReply"/> for the same invocation.</summary>
+    public static byte[] Call(ulong invocationId, HostCall call)
+    {
+        var w = new PayloadWriter();
+        switch (call)
+        {
+            case SecretGetCall c:
+                w.U8(OpSecretGet).String(c.Name);
+                break;
+            case KvGetCall c:
+                w.U8(OpKvGet).String(c.Key);
+                break;
+            case KvPutCall c:
+                w.U8(OpKvPut).String(c.Key).Bytes(c.Value).I64(c.IfRevision).I64(c.TtlMs);
+                break;
+            case KvDeleteCall c:
+                w.U8(OpKvDelete).String(c.Key).I64(c.IfRevision);
+                break;
+            case KvListCall c:
+                w.U8(OpKvList).String(c.Prefix).String(c.Cursor);
+                break;
+            case HttpFetchCall c:
+                w.U8(OpHttpFetch).Bytes(c.Envelope);
+                break;
+            default:
+                throw new ArgumentException($"no wire form for {call.GetType().Name}", nameof(call));
+        }
+
+        return w.ToFrame(FrameKind.HostCall, invocationId);
+    }
+
+    /// <summary>The waited-for call in a HostCall payload whose operation byte is <paramref name="op"/> (already read).</summary>
+    public static HostCall ReadCall(byte op, ReadOnlySpan<byte> rest)
+    {
+        var r = new PayloadReader(rest);
+        return op switch
+        {
+            OpSecretGet => new SecretGetCall(r.String()),
+            OpKvGet => new KvGetCall(r.String()),
+            OpKvPut => new KvPutCall(r.String(), r.Bytes(), r.I64(), r.I64()),
+            OpKvDelete => new KvDeleteCall(r.String(), r.I64()),
+            OpKvList => new KvListCall(r.String(), r.String()),
+            OpHttpFetch => new HttpFetchCall(r.Bytes()),
+            _ => throw new ProtocolException($"unknown host call {op}"),
+        };
+    }
+
+    public static byte[] Reply(ulong invocationId, HostCallReply reply) =>
+        new PayloadWriter().I64(reply.Code).Bytes(reply.Data).ToFrame(FrameKind.HostReply, invocationId);
+
+    public static HostCallReply ReadReply(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        return new HostCallReply(r.I64(), r.Bytes());
+    }
 }
 
 /// <summary>An invocation as the worker sees it. <see cref="ArtifactHash"/> is empty when no precompiled artifact is offered.</summary>

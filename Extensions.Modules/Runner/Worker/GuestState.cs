@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Extensions.Modules.Bundles;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
@@ -6,9 +7,12 @@ using Wasmtime;
 namespace Extensions.Modules.Runner.Worker;
 
 /// <summary>Everything one invocation's host functions touch. Lives exactly as long as its Store.</summary>
-internal sealed class GuestState(ulong invocationId, ExecuteMessage message, Action<byte[]> send)
+internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGuestChannel channel, long deadline)
 {
     private int _logBytes;
+    private bool _timedOut;
+    private byte[]? _retainedCall;
+    private HostCallReply _retainedReply;
 
     public ulong InvocationId { get; } = invocationId;
     public ExecuteMessage Message { get; } = message;
@@ -20,13 +24,20 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, Act
     public bool ResponseTooLarge { get; set; }
     public int HostCalls { get; set; }
 
-    /// <summary>Forwards a log line to the host. The grant and the budget are checked here too, so that a denial costs no round trip;
-    /// the host checks the grant again, since it trusts nothing a worker says.</summary>
+    /// <summary>Forwards a log line to the host. The grant and the budget are checked here too, so that the guest learns of
+    /// a denial at once; the host checks the grant again, since it trusts nothing a worker says.</summary>
     public int Log(int level, ReadOnlySpan<byte> message)
     {
         HostCalls++;
         if (!Message.Grants.Contains(Capabilities.Log))
         {
+            // The text stays here; the empty line only lets the host count the denial (within the same byte budget).
+            if (_logBytes < Message.Limits.MaxLogBytes)
+            {
+                _logBytes++;
+                channel.Send(Messages.LogCall(InvocationId, level, []));
+            }
+
             return AbiCodes.Denied;
         }
 
@@ -41,7 +52,75 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, Act
         }
 
         _logBytes += message.Length;
-        send(Messages.LogCall(InvocationId, level, message));
+        channel.Send(Messages.LogCall(InvocationId, level, message));
         return 0;
     }
+
+    /// <summary>
+    /// A call the guest waits for. The host decides on grants (and counts denials). When the guest's buffer was too small
+    /// for the last answer, asking again with the same arguments is answered from that answer: the read(2) idiom must not
+    /// fetch twice or see a newer value.
+    /// </summary>
+    public HostCallReply Call(HostCall call)
+    {
+        HostCalls++;
+
+        // Past the deadline nothing more crosses the pipe; the epoch stops the guest at its next check.
+        if (_timedOut)
+        {
+            return HostCallReply.Error(AbiCodes.Timeout);
+        }
+
+        var frame = Messages.Call(InvocationId, call);
+        if (_retainedCall is { } retained && retained.AsSpan().SequenceEqual(frame))
+        {
+            _retainedCall = null;
+            return _retainedReply;
+        }
+
+        _retainedCall = null;
+        var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+        if (remaining <= TimeSpan.Zero)
+        {
+            _timedOut = true;
+            return HostCallReply.Error(AbiCodes.Timeout);
+        }
+
+        var reply = channel.Call(InvocationId, frame, remaining);
+        if (reply.Code == AbiCodes.Timeout)
+        {
+            _timedOut = true;
+        }
+
+        return reply;
+    }
+
+    /// <summary>Keeps an answer the guest could not take yet (its buffer was too small) for the retry.</summary>
+    public void Retain(HostCall call, HostCallReply reply)
+    {
+        _retainedCall = Messages.Call(InvocationId, call);
+        _retainedReply = reply;
+    }
+}
+
+/// <summary>How an invocation reaches the host from inside the worker.</summary>
+internal interface IGuestChannel
+{
+    /// <summary>Fire-and-forget frames (log lines).</summary>
+    void Send(byte[] frame);
+
+    /// <summary>Sends a HostCall frame and blocks until the host's reply or <paramref name="timeout"/> (then <see cref="AbiCodes.Timeout"/>).</summary>
+    HostCallReply Call(ulong invocationId, byte[] frame, TimeSpan timeout);
+}
+
+/// <summary>A channel to nowhere: for runs outside a worker (warm-up, benchmarks) that make no capability calls.</summary>
+internal sealed class NoChannel : IGuestChannel
+{
+    public static readonly NoChannel Instance = new();
+
+    public void Send(byte[] frame)
+    {
+    }
+
+    public HostCallReply Call(ulong invocationId, byte[] frame, TimeSpan timeout) => HostCallReply.Error(AbiCodes.Internal);
 }

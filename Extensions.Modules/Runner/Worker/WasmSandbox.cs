@@ -95,7 +95,7 @@ internal sealed class WasmSandbox : IDisposable
         using var module = Module.FromText(_engine, "warm-up", wat);
         var message = new ExecuteMessage("warm-up", "", "", "", new InvocationLimits(1_000_000, PageSize * 2, 1000, 1024, 1024),
             new HashSet<string>(), new GuestHttpRequest("GET", "/", "", [], [new("name", "warm")], []), [], []);
-        Run(module, 0, message, _ => { }, Stopwatch.GetTimestamp());
+        Run(module, 0, message, NoChannel.Instance, Stopwatch.GetTimestamp());
     }
 
     /// <summary>Compiles a module (verified against its hash) and returns the serialized artifact.</summary>
@@ -106,7 +106,7 @@ internal sealed class WasmSandbox : IDisposable
         return module.Serialize();
     }
 
-    public InvocationResult Execute(ulong invocationId, ExecuteMessage message, Action<byte[]> send)
+    public InvocationResult Execute(ulong invocationId, ExecuteMessage message, IGuestChannel channel)
     {
         var started = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _invocations);
@@ -120,12 +120,13 @@ internal sealed class WasmSandbox : IDisposable
             return InvocationResult.Failed(InvocationOutcome.BadModule, ex.Message);
         }
 
-        return Run(module, invocationId, message, send, started);
+        return Run(module, invocationId, message, channel, started);
     }
 
-    private InvocationResult Run(Module module, ulong invocationId, ExecuteMessage message, Action<byte[]> send, long started)
+    private InvocationResult Run(Module module, ulong invocationId, ExecuteMessage message, IGuestChannel channel, long started)
     {
-        var state = new GuestState(invocationId, message, send);
+        var deadline = started + (long)(message.Limits.TimeoutMs * (Stopwatch.Frequency / 1000.0));
+        var state = new GuestState(invocationId, message, channel, deadline);
         using var store = new Store(_engine, state);
         store.Fuel = (ulong)message.Limits.Fuel;
         store.SetEpochDeadline((ulong)(message.Limits.TimeoutMs + EpochTickMs - 1) / EpochTickMs + 1);
@@ -232,6 +233,26 @@ internal sealed class WasmSandbox : IDisposable
     }
 
     private static GuestState S(Caller caller) => (GuestState)caller.GetData()!;
+
+    /// <summary>Hands a host reply's data to the guest (read(2) idiom); an answer too big for the buffer is kept for the retry.</summary>
+    private static int GiveReply(GuestState state, HostCall call, HostCallReply reply, int ptr, int cap)
+    {
+        if (reply.Code < 0)
+        {
+            return (int)reply.Code;
+        }
+
+        var length = Give(state, reply.Data, ptr, cap);
+        if (length > cap)
+        {
+            state.Retain(call, reply);
+        }
+
+        return length;
+    }
+
+    private static byte[]? ReadBytes(GuestState state, int ptr, int length) =>
+        TryGetSpan(state, ptr, length, out var span) ? span.ToArray() : null;
 
     /// <summary>The read(2) idiom: return the full length; copy only when the guest's buffer is big enough.</summary>
     private static int Give(GuestState state, ReadOnlySpan<byte> value, int ptr, int cap)
@@ -361,6 +382,78 @@ internal sealed class WasmSandbox : IDisposable
         {
             var s = S(c);
             return TryGetSpan(s, ptr, len, out var span) ? s.Log(level, span) : AbiCodes.Invalid;
+        });
+        linker.DefineFunction(ext, "secret_get", (Caller c, int namePtr, int nameLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            if (ReadString(s, namePtr, nameLen) is not { } name)
+            {
+                return AbiCodes.Invalid;
+            }
+
+            var call = new SecretGetCall(name);
+            return GiveReply(s, call, s.Call(call), ptr, cap);
+        });
+        linker.DefineFunction(ext, "kv_get", (Caller c, int keyPtr, int keyLen, int ptr, int cap, int revisionPtr) =>
+        {
+            var s = S(c);
+            if (ReadString(s, keyPtr, keyLen) is not { } key)
+            {
+                return AbiCodes.Invalid;
+            }
+
+            var call = new KvGetCall(key);
+            var reply = s.Call(call);
+            var length = GiveReply(s, call, reply, ptr, cap);
+            if (length >= 0 && length <= cap && revisionPtr != 0)
+            {
+                if (!TryGetSpan(s, revisionPtr, sizeof(long), out var target))
+                {
+                    return AbiCodes.Invalid;
+                }
+
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(target, reply.Code);
+            }
+
+            return length;
+        });
+        linker.DefineFunction(ext, "kv_put", (Caller c, int keyPtr, int keyLen, int valuePtr, int valueLen, long ifRevision, int ttlMs) =>
+        {
+            var s = S(c);
+            var key = ReadString(s, keyPtr, keyLen);
+            var value = ReadBytes(s, valuePtr, valueLen);
+            return key is null || value is null || ttlMs < 0
+                ? AbiCodes.Invalid
+                : s.Call(new KvPutCall(key, value, ifRevision, ttlMs)).Code;
+        });
+        linker.DefineFunction(ext, "kv_delete", (Caller c, int keyPtr, int keyLen, long ifRevision) =>
+        {
+            var s = S(c);
+            return ReadString(s, keyPtr, keyLen) is { } key ? (int)s.Call(new KvDeleteCall(key, ifRevision)).Code : AbiCodes.Invalid;
+        });
+        linker.DefineFunction(ext, "kv_list", (Caller c, int prefixPtr, int prefixLen, int cursorPtr, int cursorLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            var prefix = ReadString(s, prefixPtr, prefixLen);
+            var cursor = ReadString(s, cursorPtr, cursorLen);
+            if (prefix is null || cursor is null)
+            {
+                return AbiCodes.Invalid;
+            }
+
+            var call = new KvListCall(prefix, cursor);
+            return GiveReply(s, call, s.Call(call), ptr, cap);
+        });
+        linker.DefineFunction(ext, "http_fetch", (Caller c, int requestPtr, int requestLen, int ptr, int cap) =>
+        {
+            var s = S(c);
+            if (ReadBytes(s, requestPtr, requestLen) is not { } envelope)
+            {
+                return AbiCodes.Invalid;
+            }
+
+            var call = new HttpFetchCall(envelope);
+            return GiveReply(s, call, s.Call(call), ptr, cap);
         });
     }
 

@@ -19,6 +19,7 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
     private readonly Lock _writeLock = new();
     private readonly Lock _readLock = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, Waiter> _waiters = new();
     private Stream? _pipe;
     private Stream? _input;
     private WasmSandbox? _sandbox;
@@ -93,7 +94,7 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
                 {
                     // Log frames ride along with the result in one write (unless there are many), saving a wake-up per line.
                     var outbox = new Outbox(this);
-                    outbox.SendWith(Messages.Result(id, Run(id, Messages.ReadExecute(payload.Span), outbox.Add)));
+                    outbox.SendWith(Messages.Result(id, Run(id, Messages.ReadExecute(payload.Span), outbox)));
                 }
                 finally
                 {
@@ -105,6 +106,14 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
                 // Compiles are rare and may be slow: off the serving threads, so they never hold a slot the host counts on.
                 var (moduleHash, modulePath) = Messages.ReadCompile(payload.Span);
                 _ = Task.Run(() => Send(CompileOne(id, moduleHash, modulePath)));
+                break;
+            case FrameKind.HostReply:
+                // A reply that arrives after its call timed out finds no waiter and is dropped.
+                if (_waiters.TryGetValue(id, out var waiter))
+                {
+                    waiter.Complete(Messages.ReadReply(payload.Span));
+                }
+
                 break;
             case FrameKind.Ping:
                 Send(Messages.Pong(_sandbox!.Stats));
@@ -136,11 +145,11 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
         }
     }
 
-    private InvocationResult Run(ulong id, ExecuteMessage message, Action<byte[]> send)
+    private InvocationResult Run(ulong id, ExecuteMessage message, IGuestChannel channel)
     {
         try
         {
-            return _sandbox!.Execute(id, message, send);
+            return _sandbox!.Execute(id, message, channel);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -158,8 +167,64 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
         }
     }
 
+    /// <summary>
+    /// Sends a call and blocks this guest's thread until the host replies. Another serving thread reads the reply (there is
+    /// always one more thread than guests), so waiting here never stalls the pipe.
+    /// </summary>
+    private HostCallReply Call(ulong invocationId, byte[] frame, TimeSpan timeout)
+    {
+        var waiter = new Waiter();
+        _waiters[invocationId] = waiter;
+        try
+        {
+            Send(frame);
+            return waiter.Wait(timeout) ? waiter.Reply : HostCallReply.Error(AbiCodes.Timeout);
+        }
+        finally
+        {
+            _waiters.TryRemove(invocationId, out _);
+        }
+    }
+
+    /// <summary>One call's reply slot. A late reply (after the wait timed out) completes it harmlessly.</summary>
+    private sealed class Waiter
+    {
+        private readonly object _gate = new();
+        private bool _done;
+
+        public HostCallReply Reply { get; private set; }
+
+        public void Complete(HostCallReply reply)
+        {
+            lock (_gate)
+            {
+                Reply = reply;
+                _done = true;
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        public bool Wait(TimeSpan timeout)
+        {
+            var until = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            lock (_gate)
+            {
+                while (!_done)
+                {
+                    var left = until - Environment.TickCount64;
+                    if (left <= 0 || !Monitor.Wait(_gate, (int)Math.Min(left, int.MaxValue)))
+                    {
+                        return _done;
+                    }
+                }
+
+                return true;
+            }
+        }
+    }
+
     /// <summary>Frames an invocation emits before its result, written together with it (or earlier once they pile up).</summary>
-    private sealed class Outbox(WorkerHost host)
+    private sealed class Outbox(WorkerHost host) : IGuestChannel
     {
         private const int FlushBytes = 16 * 1024;
         private readonly List<byte[]> _frames = [];
@@ -175,6 +240,21 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
                 _frames.Clear();
                 _bytes = 0;
             }
+        }
+
+        public void Send(byte[] frame) => Add(frame);
+
+        /// <summary>Log lines written before the call go out first, so the host sees them in the guest's order.</summary>
+        public HostCallReply Call(ulong invocationId, byte[] frame, TimeSpan timeout)
+        {
+            if (_frames.Count > 0)
+            {
+                host.Send(Concat(null));
+                _frames.Clear();
+                _bytes = 0;
+            }
+
+            return host.Call(invocationId, frame, timeout);
         }
 
         public void SendWith(byte[] last) => host.Send(_frames.Count == 0 ? last : Concat(last));

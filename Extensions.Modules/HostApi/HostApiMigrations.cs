@@ -1,0 +1,28 @@
+using Extensions.Modules.Storage;
+
+namespace Extensions.Modules.HostApi;
+
+internal static class HostApiMigrations
+{
+    public static IEnumerable<Migration> All =>
+    [
+        new("hostapi", 1, """
+            CREATE TABLE hostapi_kv (
+                install_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value BLOB NOT NULL,
+                revision INTEGER NOT NULL,
+                expires_at INTEGER,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (install_id, key)) WITHOUT ROWID;
+
+            -- Per install: the next revision (revisions never repeat within an install, so a deleted and re-created key
+            -- cannot satisfy a stale if_revision) and the usage the quotas are checked against.
+            CREATE TABLE hostapi_kv_usage (
+                install_id TEXT PRIMARY KEY,
+                next_revision INTEGER NOT NULL,
+                keys INTEGER NOT NULL,
+                bytes INTEGER NOT NULL);
+            """),
+    ];
+}
