@@ -47,12 +47,14 @@ internal sealed class KvStore(IDatabase database, IOptions<HostApiOptions> optio
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var now = Now;
-        var usage = await UsageAsync(connection, tx, installId, ct);
         var existing = await CurrentAsync(connection, tx, installId, put.Key, now, ct);
         if (!RevisionMatches(put.IfRevision, existing?.Revision))
         {
             return HostCallReply.Error(AbiCodes.Conflict);
         }
+
+        // Read after CurrentAsync, which may just have removed an expired entry.
+        var usage = await UsageAsync(connection, tx, installId, ct);
 
         var size = EntrySize(put.Key, put.Value.Length);
         var keys = usage.Keys + (existing is null ? 1 : 0);

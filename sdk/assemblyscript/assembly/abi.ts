@@ -62,6 +62,16 @@ export namespace ErrorCode {
   export const LIMIT: i32 = -4;
   export const INTERNAL: i32 = -5;
   export const TIMEOUT: i32 = -6;
+  /** kv_put / kv_delete: the key's revision is not the expected one. */
+  export const CONFLICT: i32 = -7;
+  /** kv_put: the value is larger than the per-value quota. */
+  export const VALUE_TOO_LARGE: i32 = -8;
+  /** kv_put: the install holds the maximum number of keys. */
+  export const TOO_MANY_KEYS: i32 = -9;
+  /** kv_put: the install's stored bytes would exceed its quota. */
+  export const STORAGE_FULL: i32 = -10;
+  /** http_fetch: the destination is not allowed. */
+  export const EGRESS_DENIED: i32 = -11;
 }
 
 export namespace LogLevel {

@@ -13,6 +13,7 @@ import * as abi from "./abi";
 import { ErrorCode, LogLevel } from "./abi";
 
 export { abi, ErrorCode, LogLevel };
+export { KvEntry, kvGet, kvPut, kvPutText, kvDelete, kvListPage, kvError, ANY_REVISION, MUST_NOT_EXIST } from "./kv";
 
 // ---------------------------------------------------------------------------------------
 // read(2) helper: try a 256-byte scratch buffer first, then retry with the exact length.

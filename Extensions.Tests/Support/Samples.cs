@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+
+namespace Extensions.Tests.Support;
+
+/// <summary>The repository's sample extensions (their committed manifests and built modules), for end-to-end tests.</summary>
+internal static class Samples
+{
+    private static readonly Lazy<string> Root = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Extensions.sln")))
+            {
+                return Path.Combine(dir.FullName, "samples");
+            }
+        }
+
+        throw new InvalidOperationException("the repository root (Extensions.sln) is not above the test binaries");
+    });
+
+    /// <summary>
+    /// A copy of sample <paramref name="name"/> (manifest + its <c>main</c> module) under the test publisher (whose key the test
+    /// platform signs with), optionally with its manifest changed further.
+    /// </summary>
+    public static string Copy(string name, Action<JsonObject>? editManifest = null)
+    {
+        var source = Path.Combine(Root.Value, name);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(source, "manifest.json")))!.AsObject();
+        var main = manifest["main"]!.GetValue<string>();
+        manifest["publisher"] = TestPlatform.TestPublisherName;
+        editManifest?.Invoke(manifest);
+        var dir = Tests.TestRun.NewDirectory($"sample-{name}");
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString());
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, main))!);
+        File.Copy(Path.Combine(source, main), Path.Combine(dir, main));
+        return dir;
+    }
+}
