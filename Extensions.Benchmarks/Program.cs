@@ -14,7 +14,8 @@ using Extensions.Modules.Runner.Worker;
 // Benchmarks of the runner and the full stack, each against a baseline measured in the same run (the machine is noisy).
 //   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2 --warmup 8]
 // Other modes: --profile N (steady c=32 load for `perf record`, prints host and worker pids),
-//              --recorder N (cost of writing N invocation records).
+//              --recorder N (cost of writing N invocation records),
+//              --hostcalls ROUNDS (capability round trip guest→worker→host→worker→guest vs an in-worker import).
 var seconds = Arg("--seconds", 5);
 var rounds = Arg("--rounds", 2);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -52,6 +53,12 @@ try
         await recorder.FlushAsync(CancellationToken.None);
         self.Refresh();
         Console.WriteLine($"{records} records: {clock.Elapsed.TotalMilliseconds / records * 1000:0.0} µs wall, {(self.TotalProcessorTime - cpu).TotalMicroseconds / records:0.0} µs CPU each");
+        return;
+    }
+
+    if (Arg("--hostcalls", 0) is var hostCallRounds and > 0)
+    {
+        await HostCallCostAsync(app.Services, hostCallRounds);
         return;
     }
 
@@ -200,6 +207,102 @@ static void ColdStart(IServiceProvider services, int rounds)
         File.WriteAllBytes(path, bytes);
         return (path, Extensions.Modules.Storage.ContentHash.Of(bytes));
     }
+}
+
+// A kv_get of a 100-byte value crosses the pipe twice (call and reply) and reads SQLite in the host; ctx_get is answered
+// inside the worker. Both run in the same guest shape, so their difference is the round trip.
+static async Task HostCallCostAsync(IServiceProvider services, int rounds)
+{
+    var runner = services.GetRequiredService<IExtensionRunner>();
+    var kv = services.GetRequiredService<Extensions.Modules.HostApi.KvStore>();
+    const string InstallId = "bench-install";
+    await kv.PutAsync(InstallId, new KvPutCall("key", new byte[100], -1, 0), CancellationToken.None);
+    var dir = Directory.CreateTempSubdirectory("ext-bench-calls-").FullName;
+    const int Loop = 1000;
+    const string KvCall = "(call $kv (i32.const 0) (i32.const 3) (i32.const 1024) (i32.const 4096) (i32.const 0))";
+    const string NoopCall = "(call $ctx (i32.const 16) (i32.const 6) (i32.const 1024) (i32.const 4096))";
+    var kvOnce = Guest(dir, "kv1", KvCall, 1);
+    var noopOnce = Guest(dir, "noop1", NoopCall, 1);
+    var kvLoop = Guest(dir, "kvN", KvCall, Loop);
+    var noopLoop = Guest(dir, "noopN", NoopCall, Loop);
+
+    InvocationRequest Request((string Path, string Hash) module) => new()
+    {
+        TenantId = "default", ExtensionId = "bench.calls", InstallId = InstallId, Version = "1.0.0", RequestId = "bench",
+        ModuleHash = module.Hash, ModulePath = module.Path, Limits = runner.LimitsFor(null, null, null) with { Fuel = 1_000_000_000, TimeoutMs = 30_000 },
+        Request = new GuestHttpRequest("GET", "/", "", [], [], []),
+        Context = [new("tenant", "default")],
+        Grants = new HashSet<string> { "cap:kv" },
+    };
+
+    async Task<List<double>> Time(InvocationRequest request, int n)
+    {
+        var times = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            var result = await runner.InvokeAsync(request);
+            times.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            if (result.Outcome != InvocationOutcome.Ok) throw new InvalidOperationException($"{result.Outcome}: {result.Diagnostic}");
+        }
+
+        return times;
+    }
+
+    foreach (var warm in new[] { kvOnce, noopOnce, kvLoop, noopLoop })
+    {
+        await Time(Request(warm), 200);
+    }
+
+    const int N = 3000;
+    const int LoopRuns = 20;
+    Console.WriteLine();
+    Console.WriteLine($"# Host call: one kv_get (100-byte value) per invocation vs one ctx_get (answered in the worker), {N} sequential invocations each;");
+    Console.WriteLine($"#            then {Loop} calls in one invocation ({LoopRuns} invocations) for calls/s");
+    Console.WriteLine("round  noop p50 µs  kv p50 µs  round trip p50 µs  noop p99 µs  kv p99 µs  round trip p99 µs   kv calls/s  noop calls/s  store p50 µs");
+    for (var round = 1; round <= rounds; round++)
+    {
+        var noop = await Time(Request(noopOnce), N);
+        var kvCalls = await Time(Request(kvOnce), N);
+        var kvMany = await Time(Request(kvLoop), LoopRuns);
+        var noopMany = await Time(Request(noopLoop), LoopRuns);
+        var store = new List<double>(N);
+        for (var i = 0; i < N; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            await kv.GetAsync(InstallId, "key", CancellationToken.None);
+            store.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+        }
+
+        Console.WriteLine($"{round,5}  {Median(noop),11:0.0}  {Median(kvCalls),9:0.0}  {Median(kvCalls) - Median(noop),17:0.0}  {P99(noop),11:0.0}  {P99(kvCalls),9:0.0}  {P99(kvCalls) - P99(noop),17:0.0}   {Loop / (Median(kvMany) / 1e6),10:0}  {Loop / (Median(noopMany) / 1e6),12:0}   {Median(store),12:0.0}");
+    }
+
+    Directory.Delete(dir, recursive: true);
+
+    static (string Path, string Hash) Guest(string dir, string name, string call, int times)
+    {
+        var wat = "(module\n"
+            + "  (import \"ext\" \"kv_get\" (func $kv (param i32 i32 i32 i32 i32) (result i32)))\n"
+            + "  (import \"ext\" \"ctx_get\" (func $ctx (param i32 i32 i32 i32) (result i32)))\n"
+            + "  (import \"ext\" \"resp_status\" (func $status (param i32) (result i32)))\n"
+            + "  (memory (export \"memory\") 1)\n"
+            + "  (data (i32.const 0) \"key\")\n"
+            + "  (data (i32.const 16) \"tenant\")\n"
+            + "  (func (export \"handle\") (result i32)\n"
+            + "    (local $i i32)\n"
+            + "    (loop $again\n"
+            + $"      (drop {call})\n"
+            + "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+            + $"      (br_if $again (i32.lt_u (local.get $i) (i32.const {times}))))\n"
+            + "    (drop (call $status (i32.const 200)))\n"
+            + "    (i32.const 0)))\n";
+        var bytes = Wasmtime.Module.ConvertText(wat);
+        var path = Path.Combine(dir, name + ".wasm");
+        File.WriteAllBytes(path, bytes);
+        return (path, Extensions.Modules.Storage.ContentHash.Of(bytes));
+    }
+
+    static double P99(List<double> values) => values.Order().ElementAt((int)(values.Count * 0.99));
 }
 
 // CPU microseconds spent by this process (host + load generator) and by the workers while the run lasted.

@@ -37,6 +37,13 @@ internal sealed class HostCalls(GuestLog log, KvStore kv, HostApiMetrics metrics
         }
 
         metrics.Called(hostCall.Import, invocation.ExtensionId);
+        if (hostCall is not (KvGetCall or KvListCall or SecretGetCall))
+        {
+            // The runner starts calls on a worker pipe's read thread; only reads that never wait may finish there.
+            // Writes can wait for SQLite's write lock and fetches for the network, so they continue on the thread pool.
+            await Task.Yield();
+        }
+
         return hostCall switch
         {
             KvGetCall get => await kv.GetAsync(invocation.InstallId, get.Key, cancellationToken),

@@ -309,35 +309,87 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         var refusal = pending.TryBeginCall(_options.MaxHostCallsPerInvocation, out var token);
         if (refusal != 0)
         {
-            _ = ReplyAsync(id, HostCallReply.Error(refusal));
+            ReplyNow(id, HostCallReply.Error(refusal));
             return;
         }
 
-        // Off the read thread: a capability may touch SQLite or the network, and the pipe must keep flowing meanwhile.
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Connection.PerformAsync(state.Id, state.Pending, state.Call, state.Token),
-            (Connection: this, Id: id, Pending: pending, Call: call, Token: token), preferLocal: false);
+        // Started on the read thread: a call that completes synchronously (a KV read) is answered here without a thread
+        // hop. Capabilities that may wait (writes, network) yield first, so the pipe keeps flowing meanwhile.
+        ValueTask<HostCallReply> work;
+        try
+        {
+            work = _hostCalls.CallAsync(pending.Request, call, token);
+        }
+        catch (Exception ex)
+        {
+            work = ValueTask.FromException<HostCallReply>(ex);
+        }
+
+        if (work.IsCompleted)
+        {
+            HostCallReply reply;
+            try
+            {
+                reply = work.Result;
+            }
+            catch (Exception ex)
+            {
+                reply = Fault(ex, call, pending);
+            }
+
+            pending.EndCall();
+            ReplyNow(id, reply);
+        }
+        else
+        {
+            _ = FinishAsync(id, pending, call, work);
+        }
     }
 
-    private async Task PerformAsync(ulong id, Pending pending, HostCall call, CancellationToken token)
+    private async Task FinishAsync(ulong id, Pending pending, HostCall call, ValueTask<HostCallReply> work)
     {
         HostCallReply reply;
         try
         {
-            reply = await _hostCalls.CallAsync(pending.Request, call, token);
-        }
-        catch (OperationCanceledException)
-        {
-            reply = HostCallReply.Error(AbiCodes.Timeout);
+            reply = await work;
         }
         catch (Exception ex)
         {
-            // A capability fault is the guest's -5, never the host's crash.
-            Log.HostCallFailed(_logger, call.Import, pending.Request.ExtensionId, ex);
-            reply = HostCallReply.Error(AbiCodes.Internal);
+            reply = Fault(ex, call, pending);
         }
 
         pending.EndCall();
         await ReplyAsync(id, reply);
+    }
+
+    private HostCallReply Fault(Exception ex, HostCall call, Pending pending)
+    {
+        if (ex is OperationCanceledException)
+        {
+            return HostCallReply.Error(AbiCodes.Timeout);
+        }
+
+        // A capability fault is the guest's -5, never the host's crash.
+        Log.HostCallFailed(_logger, call.Import, pending.Request.ExtensionId, ex);
+        return HostCallReply.Error(AbiCodes.Internal);
+    }
+
+    private void ReplyNow(ulong id, HostCallReply reply)
+    {
+        if (!_pending.ContainsKey(id) || !IsAlive)
+        {
+            return;
+        }
+
+        _writeLock.Wait();
+        try
+        {
+            _pipe!.Write(Messages.Reply(id, reply));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private async Task ReplyAsync(ulong id, HostCallReply reply)

@@ -101,10 +101,15 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
                 : null;
             if (reason is not null)
             {
+                // The replacement starts first, so the slot keeps serving meanwhile; should it fail to start, the old
+                // worker goes on serving and the next round tries again.
                 Log.WorkerRecycled(_logger, slot, worker.ProcessId, reason);
-                worker.Drain();
-                _slots[slot] = null;
-                _retiring[worker] = RetireAsync(worker);
+                if (await TryStartAsync(slot, stoppingToken))
+                {
+                    worker.Drain();
+                    _retiring[worker] = RetireAsync(worker);
+                }
+
                 continue;
             }
 

@@ -199,13 +199,20 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
             lock (_gate)
             {
                 Reply = reply;
-                _done = true;
+                Volatile.Write(ref _done, true);
                 Monitor.PulseAll(_gate);
             }
         }
 
         public bool Wait(TimeSpan timeout)
         {
+            // Most replies come within tens of microseconds: spin briefly before paying for a sleep and a wake-up.
+            var spinner = new SpinWait();
+            for (var i = 0; i < 40 && !Volatile.Read(ref _done); i++)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
             var until = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
             lock (_gate)
             {
