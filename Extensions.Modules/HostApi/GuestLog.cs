@@ -8,7 +8,7 @@ namespace Extensions.Modules.HostApi;
 /// <c>log</c> (<c>cap:log</c>): the guest's lines go to the host's log, tagged with tenant, extension, install and request,
 /// under the category <c>Extensions.Guest</c> so operators can route or silence them apart from the platform's own.
 /// </summary>
-internal sealed partial class GuestLog(ILoggerFactory loggerFactory)
+internal sealed partial class GuestLog(ILoggerFactory loggerFactory, GuestLogStore store, TimeProvider time)
 {
     public const string Category = "Extensions.Guest";
     private readonly ILogger _logger = loggerFactory.CreateLogger(Category);
@@ -37,6 +37,8 @@ internal sealed partial class GuestLog(ILoggerFactory loggerFactory)
             }
         });
         Write(_logger, logLevel, invocation.TenantId, invocation.ExtensionId, invocation.InstallId, invocation.RequestId, safe);
+        store.Add(new GuestLogEntry(time.GetUtcNow().ToUnixTimeMilliseconds(), invocation.TenantId, invocation.ExtensionId, invocation.InstallId,
+            invocation.RequestId, level.ToString().ToLowerInvariant(), safe));
         return 0;
     }
 

@@ -24,5 +24,18 @@ internal static class HostApiMigrations
                 keys INTEGER NOT NULL,
                 bytes INTEGER NOT NULL);
             """),
+        new("hostapi", 2, """
+            CREATE TABLE hostapi_guest_logs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                tenant_id TEXT NOT NULL,
+                extension_id TEXT NOT NULL,
+                install_id TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                level TEXT NOT NULL,
+                message TEXT NOT NULL);
+            CREATE INDEX hostapi_guest_logs_tenant ON hostapi_guest_logs (tenant_id, extension_id, id);
+            CREATE INDEX hostapi_guest_logs_request ON hostapi_guest_logs (request_id);
+            """),
     ];
 }

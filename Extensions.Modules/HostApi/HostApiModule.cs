@@ -1,6 +1,7 @@
 using Extensions.Modules.Common;
 using Extensions.Modules.HostApi;
 using Extensions.Modules.Runner.Contracts;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -19,10 +20,19 @@ public static class HostApiModule
 
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<GuestLogStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<GuestLogStore>());
         services.TryAddSingleton<GuestLog>();
         services.TryAddSingleton<HostApiMetrics>();
         services.TryAddSingleton<KvStore>();
         services.TryAddSingleton<IHostCalls, HostCalls>();
         return services;
+    }
+
+    /// <summary>Admin endpoints of the capabilities: guest logs.</summary>
+    public static IEndpointRouteBuilder MapHostApiEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        GuestLogEndpoints.Map(endpoints);
+        return endpoints;
     }
 }

@@ -25,4 +25,12 @@ public sealed class HostApiOptions
     /// <summary>Keys per <c>kv_list</c> page. <remarks>Defaults to 100.</remarks></summary>
     [Range(1, 10_000)]
     public int KvListPageSize { get; set; } = 100;
+
+    /// <summary>Days guest log lines are kept for their tenant's admins. <remarks>Defaults to 7.</remarks></summary>
+    [Range(1, 3650)]
+    public int GuestLogRetentionDays { get; set; } = 7;
+
+    /// <summary>Most guest log lines kept in all (the oldest go first). <remarks>Defaults to 1,000,000.</remarks></summary>
+    [Range(1000, 1_000_000_000)]
+    public long GuestLogMaxRows { get; set; } = 1_000_000;
 }

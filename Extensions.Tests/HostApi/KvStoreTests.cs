@@ -89,12 +89,12 @@ public sealed class KvStoreTests
     public async Task Ttl_ExpiredKeys_AreAbsent_AndFreeTheirQuota()
     {
         var install = NewInstall();
-        await PutAsync(install, "a", "1", ttlMs: 100);
-        await PutAsync(install, "b", "2", ttlMs: 100);
+        await PutAsync(install, "a", "1", ttlMs: 1500);
+        await PutAsync(install, "b", "2", ttlMs: 1500);
         await PutAsync(install, "c", "3");
         Assert.That((await PutAsync(install, "d", "4")).Code, Is.EqualTo(AbiCodes.TooManyKeys));
 
-        await Task.Delay(250);
+        await Task.Delay(2000);
 
         Assert.That((await GetAsync(install, "a")).Code, Is.EqualTo(AbiCodes.Absent));
         Assert.That((await PutAsync(install, "d", "4")).Code, Is.GreaterThan(0), "expired keys no longer count against the key quota");
