@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A misbehaving worker for protocol tests: speaks the host's frame protocol, then breaks it as FAKE_WORKER_MODE says.
 
-Modes: wrong-secret, garbage-after-hello, foreign-ids, oversized-frame.
+Modes: wrong-secret, garbage-after-hello, foreign-ids, oversized-frame, ungranted-host-call, foreign-host-call, unknown-host-call.
 """
 import os
 import socket
@@ -19,6 +19,14 @@ def frame(kind, invocation_id, payload=b""):
 
 def blob(data):
     return struct.pack("<i", len(data)) + data
+
+
+def kv_put(key, value):
+    return b"\x04" + blob(key) + blob(value) + struct.pack("<qq", -1, 0)
+
+
+def ok_result(body):
+    return b"\x00" + struct.pack("<i", 200) + struct.pack("<i", 0) + blob(body) + struct.pack("<qqqi", 0, 0, 0, 1) + blob(b"")
 
 
 def read_exactly(sock, n):
@@ -66,6 +74,20 @@ def main():
                 sock.sendall(frame(RESULT, invocation_id + 1000, result))
             elif mode == "oversized-frame":
                 sock.sendall(struct.pack("<IBQ", 0x7FFFFFF0, RESULT, invocation_id))
+            elif mode == "ungranted-host-call":
+                # Asks for a KV write its invocation was never granted, and reports what the host answered.
+                sock.sendall(frame(HOST_CALL, invocation_id, kv_put(b"stolen", b"x")))
+                while True:
+                    kind, reply_id, payload = read_frame(sock)
+                    if kind == HOST_REPLY and reply_id == invocation_id:
+                        break
+                code = struct.unpack("<q", payload[:8])[0]
+                sock.sendall(frame(RESULT, invocation_id, ok_result(b"host answered %d" % code)))
+            elif mode == "foreign-host-call":
+                # A KV write in the name of an invocation the host never minted: it must be ignored.
+                sock.sendall(frame(HOST_CALL, invocation_id + 1000, kv_put(b"stolen", b"x")))
+            elif mode == "unknown-host-call":
+                sock.sendall(frame(HOST_CALL, invocation_id, b"\x63"))
         elif kind == SHUTDOWN:
             return
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Extensions.Modules.Bundles;
 using Extensions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Extensions.Tests.Runner;
 
@@ -52,6 +53,8 @@ public sealed class PipeSecurityTests
     [TestCase("garbage-after-hello", "runner_crashed", "unknown frame kind")]
     [TestCase("oversized-frame", "runner_crashed", "frame length")]
     [TestCase("foreign-ids", "timeout", "did not answer invocation")]
+    [TestCase("foreign-host-call", "timeout", "did not answer invocation")]
+    [TestCase("unknown-host-call", "runner_crashed", "unknown host call")]
     public async Task MisbehavingWorker_IsCutOff_AndNothingForgedReachesTheCaller(string mode, string expectedCode, string expectedLog)
     {
         await using var platform = await StartWithFakeWorkersAsync(mode);
@@ -68,5 +71,18 @@ public sealed class PipeSecurityTests
             string.Join("\n", platform.Logs.Entries.Select(e => e.Message)));
         using var health = await platform.Client(null).GetAsync("/healthz");
         Assert.That(health.StatusCode, Is.AnyOf(HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable), "the host itself keeps answering");
+        await using var db = await platform.App.Services.GetRequiredService<Modules.Storage.IDatabase>().OpenAsync();
+        Assert.That(await Dapper.SqlMapper.ExecuteScalarAsync<long>(db, "SELECT count(*) FROM hostapi_kv"), Is.Zero, "no capability call was performed");
+    }
+
+    [Test]
+    public async Task WorkerAskingForAnUngrantedCapability_IsDenied_OnTheHostsOwnRecordOfTheInvocation()
+    {
+        await using var platform = await StartWithFakeWorkersAsync("ungranted-host-call");
+        await platform.DeployAsync(GuestFixtures.Create("victim", GuestFixtures.Ok));
+
+        using var response = await platform.Admin.GetAsync("/api/ext/test.victim/run");
+
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("host answered -2"));
     }
 }
