@@ -32,7 +32,7 @@ internal static class GuestFixtures
 
         if (config is not null)
         {
-            manifest["config"] = config;
+            manifest["config"] = config.DeepClone();
         }
 
         if (egressHosts is not null)
