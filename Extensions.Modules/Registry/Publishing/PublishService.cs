@@ -99,6 +99,7 @@ internal sealed partial class PublishService(
         await crashPoints.ReachedAsync("publish.after-precompile", manifest.ExtensionId);
         await store.InsertVersionAsync(manifest.ExtensionId, manifest.Publisher, manifest.Name, manifest.Version,
             new BundleRow(bundle.ContentHash, bundle.Tar.Length, moduleHash, signature.KeyId, signature.ToJson(), store.Now), actor, ct);
+        await crashPoints.ReachedAsync("publish.after-commit", manifest.ExtensionId);
         Log.Published(logger, manifest.ExtensionId, manifest.Version, bundle.ContentHash, signature.KeyId);
         return new PublishResult(manifest.ExtensionId, manifest.Version, bundle.ContentHash, moduleHash, signature.KeyId, AlreadyPublished: false);
     }
