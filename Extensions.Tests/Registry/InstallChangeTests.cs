@@ -118,6 +118,13 @@ public sealed class InstallChangeTests
         Assert.That(change.GetProperty("before").GetProperty("config").GetProperty("greeting").GetString(), Is.EqualTo("hello there"));
         Assert.That(change.GetProperty("after").GetProperty("config").GetProperty("greeting").GetString(), Is.EqualTo("howdy"));
         Assert.That(change.GetProperty("who").GetString(), Is.Not.Empty);
+
+        using (var reinstalled = await InstallAsync("test.cfg", "1.0.0"))
+        {
+            await TestPlatform.EnsureSuccessAsync(reinstalled);
+        }
+
+        Assert.That(await CallAsync("test.cfg"), Is.EqualTo((HttpStatusCode.OK, "\"howdy\"")), "installing again without settings keeps them");
     }
 
     [Test]

@@ -51,9 +51,10 @@ internal sealed class InstallService(RegistryStore store, IContentStore cas, IEn
 
         var manifest = await LoadManifestAsync(versionRow.ContentHash, ct);
         RequireExactConsent(manifest, consent, $"{extensionId}@{versionRow.Version}", "install it", null);
-        var configText = ValidConfig(manifest, config ?? EmptyObject, versionRow.Version);
-
+        // Installing over an existing install keeps its settings unless new ones are given.
         var existing = await store.FindInstallAsync(tenantId, extensionId, ct);
+        var configText = ValidConfig(manifest, config ?? (existing is null ? EmptyObject : JsonDocument.Parse(existing.Config).RootElement), versionRow.Version);
+
         var now = store.Now;
         var row = new InstallRow(
             existing?.Id ?? $"ins_{Guid.NewGuid():N}", tenantId, extensionId, versionRow.Version, versionRow.ContentHash,
