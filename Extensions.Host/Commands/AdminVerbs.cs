@@ -9,9 +9,9 @@ namespace Extensions.Host.Commands;
 /// <summary>Verbs that talk to a running instance's admin API, and the local trust bundle editor.</summary>
 internal static class AdminVerbs
 {
-    private static Option<string> Server() => new("--server") { Description = "Instance URL", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+    internal static Option<string> Server() => new("--server") { Description = "Instance URL", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
 
-    private static Option<string> KeyFile() => new("--key") { Description = "File holding an admin API key", DefaultValueFactory = _ => Path.Combine("data", "admin.key") };
+    internal static Option<string> KeyFile() => new("--key") { Description = "File holding an admin API key", DefaultValueFactory = _ => Path.Combine("data", "admin.key") };
 
     public static Command Publish()
     {
@@ -47,10 +47,11 @@ internal static class AdminVerbs
         var id = new Argument<string>("id") { Description = "Extension id (publisher.name)" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant to install for", DefaultValueFactory = _ => "default" };
         var version = new Option<string?>("--version") { Description = "Version. Default: the highest published" };
-        var accept = new Option<bool>("--accept") { Description = "Consent to the capabilities the extension asks for (they are printed first)" };
+        var accept = new Option<bool>("--accept") { Description = "Consent to the capabilities and egress hosts the extension asks for (they are printed first)" };
+        var config = new Option<string[]>("--config") { Description = "A setting K=V (V is JSON, or else a string); repeat for more", AllowMultipleArgumentsPerToken = false };
         var server = Server();
         var key = KeyFile();
-        var command = new Command("install", "Install a published extension for a tenant, consenting to its capabilities.") { id, tenant, version, accept, server, key };
+        var command = new Command("install", "Install a published extension for a tenant, consenting to its capabilities.") { id, tenant, version, accept, config, server, key };
         command.SetAction((parse, ct) => Verbs.Guard(async () =>
         {
             using var http = Client(parse.GetValue(server)!, parse.GetValue(key)!);
@@ -66,7 +67,14 @@ internal static class AdminVerbs
 
             var info = await SendAsync(http, new HttpRequestMessage(HttpMethod.Get, $"/api/admin/extensions/{Uri.EscapeDataString(extensionId)}/versions/{Uri.EscapeDataString(wanted)}"), ct);
             var capabilities = info.GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()!).ToList();
+            var egressHosts = info.GetProperty("egressHosts").EnumerateArray().Select(c => c.GetString()!).ToList();
             Console.WriteLine($"{extensionId}@{wanted} ({info.GetProperty("contentHash")}, signed by {info.GetProperty("signerKeyId")}) asks for: {(capabilities.Count == 0 ? "nothing" : string.Join(", ", capabilities))}");
+            if (egressHosts.Count > 0)
+            {
+                Console.WriteLine($"and network access to: {string.Join(", ", egressHosts)}");
+            }
+
+            var settings = new System.Text.Json.Nodes.JsonObject(RegistryVerbs.ParseSettings(parse.GetValue(config) ?? []));
             if (!parse.GetValue(accept))
             {
                 throw new CliException("re-run with --accept to consent to these capabilities and install");
@@ -74,7 +82,7 @@ internal static class AdminVerbs
 
             var body = await SendAsync(http, new HttpRequestMessage(HttpMethod.Post, "/api/admin/installs")
             {
-                Content = JsonContent.Create(new { extensionId, tenant = parse.GetValue(tenant), version = wanted, capabilities }),
+                Content = JsonContent.Create(new { extensionId, tenant = parse.GetValue(tenant), version = wanted, capabilities, egressHosts, config = settings }),
             }, ct);
             Console.WriteLine($"installed {extensionId}@{body.GetProperty("version")} for tenant {body.GetProperty("tenantId")}: {body.GetProperty("state")}");
             return 0;
@@ -129,7 +137,7 @@ internal static class AdminVerbs
 
     private static string TrustPath(string dataDir) => Path.Combine(dataDir, "trust.json");
 
-    private static HttpClient Client(string server, string keyFile)
+    internal static HttpClient Client(string server, string keyFile)
     {
         if (!File.Exists(keyFile))
         {
@@ -142,7 +150,7 @@ internal static class AdminVerbs
     }
 
     /// <summary>Sends and returns the JSON body; a problem response becomes one line: its code and detail.</summary>
-    private static async Task<JsonElement> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken ct)
+    internal static async Task<JsonElement> SendAsync(HttpClient http, HttpRequestMessage request, CancellationToken ct)
     {
         using var response = await http.SendAsync(request, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
@@ -163,7 +171,7 @@ internal static class AdminVerbs
         {
             var code = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("code", out var c) ? c.GetString() : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var detail = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("detail", out var d) ? d.GetString() : response.ReasonPhrase;
-            throw new CliException($"{code}: {detail}");
+            throw new ProblemException(code ?? "error", detail ?? "", body);
         }
 
         return body;

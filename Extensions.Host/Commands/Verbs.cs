@@ -18,6 +18,15 @@ internal static class Verbs
             AdminVerbs.Publish(),
             AdminVerbs.Install(),
             AdminVerbs.Trust(),
+            RegistryVerbs.Extensions(),
+            RegistryVerbs.Installs(),
+            RegistryVerbs.SetState("enable", "Enable an install: its extension serves requests again."),
+            RegistryVerbs.SetState("disable", "Disable an install: its extension stops serving until enabled."),
+            RegistryVerbs.Uninstall(),
+            RegistryVerbs.Upgrade(),
+            RegistryVerbs.Rollback(),
+            RegistryVerbs.Config(),
+            RegistryVerbs.Audit(),
             InvokeVerb.Create(),
         };
         return root;
@@ -30,7 +39,7 @@ internal static class Verbs
         {
             return await body();
         }
-        catch (Exception ex) when (ex is CliException or IOException or UnauthorizedAccessException or HttpRequestException
+        catch (Exception ex) when (ex is CliException or ProblemException or IOException or UnauthorizedAccessException or HttpRequestException
             or Modules.Bundles.BundleException or ArgumentException or FormatException or InvalidDataException or TaskCanceledException)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}");
@@ -41,3 +50,10 @@ internal static class Verbs
 
 /// <summary>A user-facing failure of a verb; its message is the whole story.</summary>
 internal sealed class CliException(string message) : Exception(message);
+
+/// <summary>The server answered with a problem; the message is its code and detail, one line.</summary>
+internal sealed class ProblemException(string code, string detail, System.Text.Json.JsonElement body) : Exception($"{code}: {detail}")
+{
+    public string Code { get; } = code;
+    public System.Text.Json.JsonElement Body { get; } = body;
+}

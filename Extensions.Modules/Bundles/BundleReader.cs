@@ -76,6 +76,11 @@ public static class BundleReader
         {
             throw new BundleException($"bundle is not a valid tar archive: {ex.Message}", ex);
         }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            // TarReader seeks past an entry's data while reading its header; a size of 2 GB or more overflows that seek.
+            throw new BundleException($"bundle is not a valid tar archive: an entry declares more data than the archive holds (over {limits.MaxFileBytes} bytes)", ex);
+        }
         return files;
     }
 

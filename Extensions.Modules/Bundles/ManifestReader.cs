@@ -33,9 +33,25 @@ public static partial class ManifestReader
                 return new ManifestResult(null, [new ManifestError("$", "must be a JSON object")]);
             var reader = new Reader();
             var manifest = reader.Read(document.RootElement);
-            return reader.Errors.Count == 0 ? new ManifestResult(manifest, []) : new ManifestResult(null, reader.Errors);
+            var errors = reader.Errors;
+
+            // The published schema is checked too; the semantic reader's message wins where both blame the same field.
+            foreach (var error in JsonSchemas.ValidateManifest(document.RootElement))
+            {
+                if (!errors.Any(e => Related(e.Field, error.Field)))
+                    errors.Add(error);
+            }
+            return errors.Count == 0 ? new ManifestResult(manifest, []) : new ManifestResult(null, errors);
         }
     }
+
+    /// <summary>The JSON schema of manifest v2 (<c>docs/manifest.schema.json</c>), which this reader also applies.</summary>
+    public static string JsonSchema => JsonSchemas.ManifestSchemaText();
+
+    private static bool Related(string a, string b) => a == b || Within(a, b) || Within(b, a);
+
+    private static bool Within(string child, string parent) =>
+        parent == "$" || (child.StartsWith(parent, StringComparison.Ordinal) && child.Length > parent.Length && child[parent.Length] is '.' or '[');
 
     /// <summary>The rule for publisher and extension names.</summary>
     internal static bool IsIdentifier(string value) => IdentifierPattern().IsMatch(value);
@@ -178,7 +194,10 @@ public static partial class ManifestReader
         private JsonElement? Config(JsonElement root)
         {
             if (!Get(root, "config", "config", required: false, out var config)) return null;
-            return IsObject(config, "config") ? config.Clone() : null;
+            if (!IsObject(config, "config")) return null;
+            var errors = JsonSchemas.CheckConfigSchema(config, "config");
+            Errors.AddRange(errors);
+            return errors.Count == 0 ? config.Clone() : null;
         }
 
         private List<string> Secrets(JsonElement root)

@@ -8,4 +8,7 @@ public sealed class ExtensionsException(string code, int status, string detail) 
 {
     public string Code { get; } = code;
     public int Status { get; } = status;
+
+    /// <summary>Extra members of the problem response (e.g. the capability diff of a refused upgrade); values must be <see cref="System.Text.Json.JsonElement"/>.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Members { get; init; }
 }

@@ -17,6 +17,9 @@ internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHa
 
         switch (exception)
         {
+            case ExtensionsException { Members: { } members } known:
+                await Problems.WriteAsync(httpContext, known.Status, known.Code, known.Message, members);
+                return true;
             case ExtensionsException known:
                 await Problems.WriteAsync(httpContext, known.Status, known.Code, known.Message);
                 return true;

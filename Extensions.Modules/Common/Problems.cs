@@ -30,6 +30,19 @@ public static class Problems
             Create(context, status, code, detail), ProblemJsonContext.Default.ProblemDetails, "application/problem+json");
     }
 
+    /// <summary>A problem with extra members beside <c>code</c> and <c>requestId</c>.</summary>
+    public static Task WriteAsync(HttpContext context, int status, string code, string detail, IReadOnlyDictionary<string, System.Text.Json.JsonElement> members)
+    {
+        var problem = Create(context, status, code, detail);
+        foreach (var (name, value) in members)
+        {
+            problem.Extensions[name] = value;
+        }
+
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(problem, ProblemJsonContext.Default.ProblemDetails, "application/problem+json");
+    }
+
     /// <summary>The request id: the caller's <c>x-request-id</c> when it is sane, else the trace identifier.</summary>
     public static string RequestId(HttpContext context)
     {

@@ -27,6 +27,7 @@ public static class RegistryModule
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<CrashPoints>();
         services.TryAddSingleton<RegistryStore>();
         services.TryAddSingleton<TrustStore>();
         services.TryAddSingleton<ApiKeys>();

@@ -11,6 +11,8 @@ internal sealed record ConfinedLibrary(string Name, string Namespace, string Ass
 
     public static ConfinedLibrary BouncyCastle { get; } = new("BouncyCastle", "Org.BouncyCastle", "BouncyCastle.Cryptography", "Bundles");
 
+    public static ConfinedLibrary JsonSchema { get; } = new("JsonSchema.Net", "Json.Schema", "JsonSchema.Net", "Bundles");
+
     public bool Owns(Type type) =>
         type.Assembly.GetName().Name == AssemblyName
         || (type.Namespace is { } ns && (ns == Namespace || ns.StartsWith(Namespace + ".", StringComparison.Ordinal)));

@@ -74,6 +74,14 @@ public sealed class ModuleBoundaryTests
     }
 
     [Test]
+    public void ModulesAssembly_JsonSchemaReferences_OnlyFromBundles()
+    {
+        var violations = Real.ConfinedLibraryReferences(ConfinedLibrary.JsonSchema);
+
+        Assert.That(violations, Is.Empty, () => Violation.Describe(violations));
+    }
+
+    [Test]
     public void ModulesAssembly_EntryClasses_AreNamedSomethingModule()
     {
         var violations = Real.EntryClassNames();

@@ -163,6 +163,16 @@ public sealed class BundleReaderTests
     }
 
     [Test]
+    public void Read_EntryDeclaringTwoGigabytes_RefusedWithoutAllocatingIt()
+    {
+        var tar = TarBuilder.DeclareSize(new TarBuilder().ValidExtension().File("ui/huge.bin", new byte[512]).Build(), "ui/huge.bin", 2L << 30);
+
+        var ex = Assert.Throws<BundleException>(() => BundleReader.Read(tar));
+
+        Assert.That(ex.Message, Does.Contain("declares more data than the archive holds"));
+    }
+
+    [Test]
     public void Read_TooManyEntries_Refused()
     {
         var tar = new TarBuilder().ValidExtension().File("ui/a", [1]).File("ui/b", [1]).Build();

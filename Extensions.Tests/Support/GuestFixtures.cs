@@ -7,7 +7,8 @@ internal static class GuestFixtures
 {
     /// <summary>Writes <c>manifest.json</c> and <c>main.wasm</c> (from WAT) into a new temp directory.</summary>
     public static string Create(string name, string wat, string version = "1.0.0", string[]? capabilities = null,
-        (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName)
+        (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName,
+        JsonObject? config = null, string[]? egressHosts = null)
     {
         var dir = Tests.TestRun.NewDirectory($"guest-{name}");
         var manifest = new JsonObject
@@ -29,6 +30,16 @@ internal static class GuestFixtures
             manifest["limits"] = limits;
         }
 
+        if (config is not null)
+        {
+            manifest["config"] = config.DeepClone();
+        }
+
+        if (egressHosts is not null)
+        {
+            manifest["egress"] = new JsonObject { ["allowedHosts"] = new JsonArray([.. egressHosts.Select(h => (JsonNode)h!)]) };
+        }
+
         File.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString());
         File.WriteAllBytes(Path.Combine(dir, "main.wasm"), Wasmtime.Module.ConvertText(wat));
         return dir;
@@ -44,6 +55,38 @@ internal static class GuestFixtures
           (func (export "handle") (result i32)
             (drop (call $status (i32.const 200)))
             (drop (call $body (i32.const 16) (i32.const 2)))
+            (i32.const 0)))
+        """;
+
+    /// <summary>A guest that answers 200 with <paramref name="text"/> (ASCII, up to 256 bytes).</summary>
+    public static string Says(string text) => $$"""
+        (module
+          (import "ext" "resp_status" (func $status (param i32) (result i32)))
+          (import "ext" "resp_body" (func $body (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 16) "{{text}}")
+          (func (export "handle") (result i32)
+            (drop (call $status (i32.const 200)))
+            (drop (call $body (i32.const 16) (i32.const {{text.Length}})))
+            (i32.const 0)))
+        """;
+
+    /// <summary>Answers 200 with the JSON text of config key <c>greeting</c> (via <c>config_get</c>), or <c>absent</c>.</summary>
+    public const string EchoGreeting = """
+        (module
+          (import "ext" "config_get" (func $config (param i32 i32 i32 i32) (result i32)))
+          (import "ext" "resp_status" (func $status (param i32) (result i32)))
+          (import "ext" "resp_body" (func $body (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "greeting")
+          (data (i32.const 32) "absent")
+          (func (export "handle") (result i32)
+            (local $n i32)
+            (local.set $n (call $config (i32.const 0) (i32.const 8) (i32.const 1024) (i32.const 4096)))
+            (drop (call $status (i32.const 200)))
+            (if (i32.lt_s (local.get $n) (i32.const 0))
+              (then (drop (call $body (i32.const 32) (i32.const 6))))
+              (else (drop (call $body (i32.const 1024) (local.get $n)))))
             (i32.const 0)))
         """;
 

@@ -48,9 +48,19 @@ internal static class HostProcess
     }
 
     /// <summary>Starts <c>serve</c> and waits for its <c>console:</c> and <c>assets:</c> lines.</summary>
-    public static async Task<(Process Process, Uri Console, Uri Assets, StringBuilder Output)> ServeAsync(string workingDirectory, params string[] args)
+    public static Task<(Process Process, Uri Console, Uri Assets, StringBuilder Output)> ServeAsync(string workingDirectory, params string[] args) =>
+        ServeAsync(workingDirectory, new Dictionary<string, string>(), args);
+
+    public static async Task<(Process Process, Uri Console, Uri Assets, StringBuilder Output)> ServeAsync(
+        string workingDirectory, IDictionary<string, string> environment, params string[] args)
     {
-        var process = Process.Start(StartInfo(workingDirectory, ["serve", .. args]))!;
+        var info = StartInfo(workingDirectory, ["serve", .. args]);
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = Process.Start(info)!;
         var output = new StringBuilder();
         var stderr = process.StandardError.ReadToEndAsync();
         string? console = null, assets = null;

@@ -109,8 +109,18 @@ internal sealed class TestPlatform : IAsyncDisposable
             tenant = "default",
             version = packed.Manifest.Version,
             capabilities = packed.Manifest.Capabilities,
+            egressHosts = packed.Manifest.EgressHosts,
         });
         await EnsureSuccessAsync(installed);
+        return packed;
+    }
+
+    /// <summary>Packs, signs with the test publisher key (or <paramref name="key"/>) and publishes without installing.</summary>
+    public async Task<PackedBundle> PublishOnlyAsync(string extensionDirectory, PublisherKey? key = null)
+    {
+        var packed = BundlePacker.Pack(extensionDirectory);
+        using var published = await PublishAsync(packed.ToGzip(), BundleSignature.Create(packed.ContentHash, key ?? Publisher).ToJson());
+        await EnsureSuccessAsync(published);
         return packed;
     }
 

@@ -13,7 +13,11 @@ public sealed record ResolvedInstall(
     string ModulePath,
     ExtensionManifest Manifest,
     IReadOnlySet<string> Grants,
-    IReadOnlyList<KeyValuePair<string, string>> Config);
+    IReadOnlyList<KeyValuePair<string, string>> Config)
+{
+    /// <summary>Hosts the admin consented to for <c>http_fetch</c> (manifest <c>egress.allowedHosts</c>); <c>*.</c> entries allow subdomains.</summary>
+    public IReadOnlySet<string> EgressHosts { get; init; } = new HashSet<string>();
+}
 
 /// <summary>Why an install could not be resolved.</summary>
 public enum ResolveFailure

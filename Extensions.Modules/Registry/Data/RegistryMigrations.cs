@@ -66,5 +66,36 @@ internal static class RegistryMigrations
                 detail TEXT NOT NULL);
             CREATE INDEX registry_audit_subject ON registry_audit (subject, at);
             """),
+
+        // Egress consent, the history an install ran (for rollback), and audit rows that can be queried by tenant and
+        // extension and carry the state before and after.
+        new("registry", 2, """
+            ALTER TABLE registry_installs ADD COLUMN granted_egress TEXT NOT NULL DEFAULT '';
+
+            CREATE TABLE registry_install_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                install_id TEXT NOT NULL,
+                tenant_id TEXT NOT NULL,
+                extension_id TEXT NOT NULL,
+                version TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                granted_capabilities TEXT NOT NULL,
+                granted_egress TEXT NOT NULL,
+                action TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                at INTEGER NOT NULL);
+            CREATE INDEX registry_install_history_install ON registry_install_history (install_id, id);
+            INSERT INTO registry_install_history
+                (install_id, tenant_id, extension_id, version, content_hash, granted_capabilities, granted_egress, action, actor, at)
+            SELECT id, tenant_id, extension_id, version, content_hash, granted_capabilities, '', 'install', 'migration', updated_at
+            FROM registry_installs;
+
+            ALTER TABLE registry_audit ADD COLUMN extension_id TEXT;
+            ALTER TABLE registry_audit ADD COLUMN before TEXT;
+            ALTER TABLE registry_audit ADD COLUMN after TEXT;
+            UPDATE registry_audit SET extension_id = subject WHERE action LIKE 'install%' OR action = 'uninstall';
+            CREATE INDEX registry_audit_tenant ON registry_audit (tenant_id, id);
+            CREATE INDEX registry_audit_extension ON registry_audit (extension_id, id);
+            """),
     ];
 }

@@ -1,11 +1,12 @@
 using System.Data.Common;
+using System.Text.Json;
 using Dapper;
 using Extensions.Modules.Storage;
 
 namespace Extensions.Modules.Registry.Data;
 
 /// <summary>All SQL of the registry. Times are unix milliseconds; ids and hashes are text.</summary>
-internal sealed class RegistryStore(IDatabase database, TimeProvider time)
+internal sealed class RegistryStore(IDatabase database, TimeProvider time, CrashPoints crashPoints)
 {
     /// <summary>Bumped on every write that can change how a request resolves; caches compare it.</summary>
     public long Generation => Interlocked.Read(ref _generation);
@@ -107,7 +108,9 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time)
             """, new { extensionId, publisher, name, version, bundle.ContentHash, bundle.Size, bundle.ModuleHash, bundle.SignerKeyId, bundle.Signature, now = Now },
             tx, cancellationToken: ct));
         await AuditAsync(c, tx, null, actor, "publish", $"{extensionId}@{version}",
-            $"content {bundle.ContentHash}, {bundle.Size} bytes, signed by {bundle.SignerKeyId}", ct);
+            $"content {bundle.ContentHash}, {bundle.Size} bytes, signed by {bundle.SignerKeyId}", ct, extensionId, null,
+            JsonSerializer.Serialize(new { version, contentHash = bundle.ContentHash, size = bundle.Size, signerKeyId = bundle.SignerKeyId }));
+        await crashPoints.ReachedAsync("publish.before-commit", extensionId);
         await tx.CommitAsync(ct);
         Changed();
     }
@@ -126,20 +129,37 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time)
             new { tenantId }, cancellationToken: ct))];
     }
 
-    /// <summary>Creates the install, or moves an existing one to another version with the new consent.</summary>
-    public async Task UpsertInstallAsync(InstallRow row, string actor, string action, CancellationToken ct)
+    /// <summary>
+    /// Writes an install (create, version change, grants or config) with its audit row, and a history row when it now
+    /// runs other content or grants, all in one transaction.
+    /// </summary>
+    public async Task WriteInstallAsync(InstallRow? before, InstallRow after, string actor, string action, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO registry_installs (id, tenant_id, extension_id, version, content_hash, granted_capabilities, config, state, state_reason, created_at, updated_at)
-            VALUES (@Id, @TenantId, @ExtensionId, @Version, @ContentHash, @GrantedCapabilities, @Config, @State, @StateReason, @CreatedAt, @UpdatedAt)
+            INSERT INTO registry_installs (id, tenant_id, extension_id, version, content_hash, granted_capabilities, granted_egress, config, state, state_reason, created_at, updated_at)
+            VALUES (@Id, @TenantId, @ExtensionId, @Version, @ContentHash, @GrantedCapabilities, @GrantedEgress, @Config, @State, @StateReason, @CreatedAt, @UpdatedAt)
             ON CONFLICT (tenant_id, extension_id) DO UPDATE SET
                 version = excluded.version, content_hash = excluded.content_hash, granted_capabilities = excluded.granted_capabilities,
-                config = excluded.config, state = excluded.state, state_reason = excluded.state_reason, updated_at = excluded.updated_at
-            """, row, tx, cancellationToken: ct));
-        await AuditAsync(c, tx, row.TenantId, actor, action, row.ExtensionId,
-            $"version {row.Version} ({row.ContentHash}), granted [{row.GrantedCapabilities}], state {row.State}", ct);
+                granted_egress = excluded.granted_egress, config = excluded.config, state = excluded.state, state_reason = excluded.state_reason,
+                updated_at = excluded.updated_at
+            """, after, tx, cancellationToken: ct));
+        if (before is null || before.ContentHash != after.ContentHash || before.GrantedCapabilities != after.GrantedCapabilities
+            || before.GrantedEgress != after.GrantedEgress)
+        {
+            await c.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO registry_install_history
+                    (install_id, tenant_id, extension_id, version, content_hash, granted_capabilities, granted_egress, action, actor, at)
+                VALUES (@Id, @TenantId, @ExtensionId, @Version, @ContentHash, @GrantedCapabilities, @GrantedEgress, @action, @actor, @UpdatedAt)
+                """, new { after.Id, after.TenantId, after.ExtensionId, after.Version, after.ContentHash, after.GrantedCapabilities, after.GrantedEgress, action, actor, after.UpdatedAt },
+                tx, cancellationToken: ct));
+        }
+
+        await AuditAsync(c, tx, after.TenantId, actor, action, after.ExtensionId,
+            $"version {after.Version} ({after.ContentHash}), granted [{after.GrantedCapabilities}], egress [{after.GrantedEgress}], state {after.State}", ct,
+            after.ExtensionId, Snapshot(before), Snapshot(after));
+        await crashPoints.ReachedAsync("install.before-commit", after.ExtensionId);
         await tx.CommitAsync(ct);
         Changed();
     }
@@ -148,23 +168,39 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time)
     {
         await using var c = await OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
+        var before = await c.QuerySingleOrDefaultAsync<InstallRow>(new CommandDefinition(InstallSelect + " WHERE id = @installId", new { installId }, tx, cancellationToken: ct));
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE registry_installs SET state = @state, state_reason = @reason, updated_at = @now WHERE id = @installId",
             new { installId, state, reason, now = Now }, tx, cancellationToken: ct));
-        await AuditAsync(c, tx, tenantId, actor, $"install.{state}", extensionId, reason ?? "", ct);
+        await AuditAsync(c, tx, tenantId, actor, $"install.{state}", extensionId, reason ?? "", ct,
+            extensionId, Snapshot(before), Snapshot(before is null ? null : before with { State = state, StateReason = reason }));
         await tx.CommitAsync(ct);
         Changed();
     }
 
-    /// <summary>Removes an install; its configuration goes with the row.</summary>
+    /// <summary>Removes an install with its configuration and history (the audit keeps what it was).</summary>
     public async Task DeleteInstallAsync(InstallRow install, string actor, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition("DELETE FROM registry_installs WHERE id = @Id", new { install.Id }, tx, cancellationToken: ct));
-        await AuditAsync(c, tx, install.TenantId, actor, "uninstall", install.ExtensionId, $"version {install.Version} ({install.ContentHash})", ct);
+        await c.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM registry_install_history WHERE install_id = @Id;
+            DELETE FROM registry_installs WHERE id = @Id;
+            """, new { install.Id }, tx, cancellationToken: ct));
+        await AuditAsync(c, tx, install.TenantId, actor, "uninstall", install.ExtensionId, $"version {install.Version} ({install.ContentHash})", ct,
+            install.ExtensionId, Snapshot(install), null);
         await tx.CommitAsync(ct);
         Changed();
+    }
+
+    public async Task<IReadOnlyList<HistoryRow>> ListHistoryAsync(string installId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        return [.. await c.QueryAsync<HistoryRow>(new CommandDefinition("""
+            SELECT id AS Id, install_id AS InstallId, version AS Version, content_hash AS ContentHash, granted_capabilities AS GrantedCapabilities,
+                   granted_egress AS GrantedEgress, action AS Action, actor AS Actor, at AS At
+            FROM registry_install_history WHERE install_id = @installId ORDER BY id
+            """, new { installId }, cancellationToken: ct))];
     }
 
     public async Task AuditAsync(string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct)
@@ -173,24 +209,42 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time)
         await AuditAsync(c, null, tenantId, actor, action, subject, detail, ct);
     }
 
-    public async Task<IReadOnlyList<AuditRow>> ListAuditAsync(string? subject, int limit, CancellationToken ct)
+    /// <summary>Newest first; each filter is optional.</summary>
+    public async Task<IReadOnlyList<AuditRow>> ListAuditAsync(string? tenantId, string? extensionId, string? subject, int limit, CancellationToken ct)
     {
         await using var c = await OpenAsync(ct);
         return [.. await c.QueryAsync<AuditRow>(new CommandDefinition("""
-            SELECT id AS Id, at AS At, tenant_id AS TenantId, actor AS Actor, action AS Action, subject AS Subject, detail AS Detail
-            FROM registry_audit WHERE @subject IS NULL OR subject = @subject ORDER BY id DESC LIMIT @limit
-            """, new { subject, limit }, cancellationToken: ct))];
+            SELECT id AS Id, at AS At, tenant_id AS TenantId, actor AS Actor, action AS Action, subject AS Subject, detail AS Detail,
+                   extension_id AS ExtensionId, before AS Before, after AS After
+            FROM registry_audit
+            WHERE (@tenantId IS NULL OR tenant_id = @tenantId) AND (@extensionId IS NULL OR extension_id = @extensionId)
+              AND (@subject IS NULL OR subject = @subject)
+            ORDER BY id DESC LIMIT @limit
+            """, new { tenantId, extensionId, subject, limit }, cancellationToken: ct))];
     }
 
-    private Task<int> AuditAsync(DbConnection c, DbTransaction? tx, string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct) =>
+    private Task<int> AuditAsync(DbConnection c, DbTransaction? tx, string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct,
+        string? extensionId = null, string? before = null, string? after = null) =>
         c.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO registry_audit (at, tenant_id, actor, action, subject, detail) VALUES (@now, @tenantId, @actor, @action, @subject, @detail)
-            """, new { now = Now, tenantId, actor, action, subject, detail }, tx, cancellationToken: ct));
+            INSERT INTO registry_audit (at, tenant_id, actor, action, subject, detail, extension_id, before, after)
+            VALUES (@now, @tenantId, @actor, @action, @subject, @detail, @extensionId, @before, @after)
+            """, new { now = Now, tenantId, actor, action, subject, detail, extensionId, before, after }, tx, cancellationToken: ct));
+
+    /// <summary>An install as the audit shows it before and after a change.</summary>
+    public static string? Snapshot(InstallRow? row) => row is null ? null : JsonSerializer.Serialize(new
+    {
+        version = row.Version,
+        contentHash = row.ContentHash,
+        state = row.State,
+        capabilities = row.Capabilities,
+        egressHosts = row.EgressHosts,
+        config = JsonDocument.Parse(row.Config).RootElement,
+    });
 
     private const string InstallSelect = """
         SELECT id AS Id, tenant_id AS TenantId, extension_id AS ExtensionId, version AS Version, content_hash AS ContentHash,
                granted_capabilities AS GrantedCapabilities, config AS Config, state AS State, state_reason AS StateReason,
-               created_at AS CreatedAt, updated_at AS UpdatedAt
+               created_at AS CreatedAt, updated_at AS UpdatedAt, granted_egress AS GrantedEgress
         FROM registry_installs
         """;
 }

@@ -28,6 +28,12 @@ internal static class AdminEndpoints
         admin.MapPost("/installs/{tenant}/{extensionId}/disable", (string tenant, string extensionId, HttpContext context, InstallService installs) =>
             SetStateAsync(tenant, extensionId, "disabled", context, installs)).WithName("DisableInstall");
         admin.MapDelete("/installs/{tenant}/{extensionId}", UninstallAsync).WithName("Uninstall");
+        admin.MapGet("/extensions/{extensionId}", ShowExtensionAsync).WithName("ShowExtension");
+        admin.MapGet("/installs/{tenant}/{extensionId}", InstallEndpoints.ShowAsync).WithName("ShowInstall");
+        admin.MapPut("/installs/{tenant}/{extensionId}/config", InstallEndpoints.SetConfigAsync).WithName("SetInstallConfig");
+        admin.MapGet("/installs/{tenant}/{extensionId}/upgrade", InstallEndpoints.PreviewUpgradeAsync).WithName("PreviewUpgrade");
+        admin.MapPost("/installs/{tenant}/{extensionId}/upgrade", InstallEndpoints.UpgradeAsync).WithName("Upgrade");
+        admin.MapPost("/installs/{tenant}/{extensionId}/rollback", InstallEndpoints.RollbackAsync).WithName("Rollback");
         admin.MapPost("/tenants", CreateTenantAsync).WithName("CreateTenant");
         admin.MapPost("/tenants/{tenantId}/keys", CreateKeyAsync).WithName("CreateTenantKey");
         admin.MapDelete("/keys/{keyId}", RevokeKeyAsync).WithName("RevokeKey");
@@ -106,7 +112,7 @@ internal static class AdminEndpoints
         });
     }
 
-    internal sealed record InstallBody(string? ExtensionId, string? Tenant, string? Version, List<string>? Capabilities, JsonElement? Config);
+    internal sealed record InstallBody(string? ExtensionId, string? Tenant, string? Version, List<string>? Capabilities, List<string>? EgressHosts, JsonElement? Config);
 
     private static async Task<IResult> InstallAsync(InstallBody body, HttpContext context, InstallService installs)
     {
@@ -116,7 +122,7 @@ internal static class AdminEndpoints
         }
 
         var result = await installs.InstallAsync(body.Tenant ?? Caller(context).TenantId, body.ExtensionId, body.Version,
-            body.Capabilities, body.Config, Actor(context), context.RequestAborted);
+            new Consent(body.Capabilities, body.EgressHosts), body.Config, Actor(context), context.RequestAborted);
         return Results.Ok(result);
     }
 
@@ -135,8 +141,32 @@ internal static class AdminEndpoints
         return Results.Ok(rows.Select(r => new
         {
             r.Id, tenant = r.TenantId, r.ExtensionId, r.Version, r.ContentHash, r.State, r.StateReason,
-            granted = r.GrantedCapabilities.Split(',', StringSplitOptions.RemoveEmptyEntries),
+            granted = r.Capabilities, egressHosts = r.EgressHosts,
         }));
+    }
+
+    private static async Task<IResult> ShowExtensionAsync(string extensionId, RegistryStore store, CancellationToken ct)
+    {
+        var versions = await store.ListVersionsAsync(extensionId, ct);
+        if (versions.Count == 0)
+        {
+            throw new ExtensionsException(ProblemCodes.NotFound, 404, $"extension '{extensionId}' has no published version");
+        }
+
+        var provenance = new List<object>();
+        foreach (var v in versions)
+        {
+            var bundle = await store.FindBundleAsync(v.ContentHash, ct);
+            provenance.Add(new
+            {
+                v.Version, v.ContentHash, size = bundle?.Size, signerKeyId = bundle?.SignerKeyId,
+                publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(v.PublishedAt),
+            });
+        }
+
+        var installs = (await store.ListInstallsAsync(null, ct)).Where(i => i.ExtensionId == extensionId)
+            .Select(i => new { tenant = i.TenantId, i.Version, i.ContentHash, i.State });
+        return Results.Ok(new { id = extensionId, versions = provenance, installs });
     }
 
     internal sealed record TenantBody(string? Id, string? Name);
@@ -182,11 +212,26 @@ internal static class AdminEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> ListAuditAsync(string? subject, int? limit, RegistryStore store, CancellationToken ct) =>
-        Results.Ok(await store.ListAuditAsync(subject, Math.Clamp(limit ?? 100, 1, 1000), ct));
+    private static async Task<IResult> ListAuditAsync(string? tenant, string? extension, string? subject, int? limit, RegistryStore store, CancellationToken ct)
+    {
+        var rows = await store.ListAuditAsync(tenant, extension, subject, Math.Clamp(limit ?? 100, 1, 1000), ct);
+        return Results.Ok(rows.Select(r => new
+        {
+            r.Id,
+            at = DateTimeOffset.FromUnixTimeMilliseconds(r.At),
+            tenant = r.TenantId,
+            who = r.Actor,
+            r.Action,
+            r.Subject,
+            extension = r.ExtensionId,
+            r.Detail,
+            before = r.Before is null ? (JsonElement?)null : JsonDocument.Parse(r.Before).RootElement,
+            after = r.After is null ? (JsonElement?)null : JsonDocument.Parse(r.After).RootElement,
+        }));
+    }
 
-    private static CallerIdentity Caller(HttpContext context) =>
+    internal static CallerIdentity Caller(HttpContext context) =>
         CallerIdentity.From(context.User) ?? throw new ExtensionsException(ProblemCodes.Unauthenticated, 401, "not authenticated");
 
-    private static string Actor(HttpContext context) => Caller(context).KeyId;
+    internal static string Actor(HttpContext context) => Caller(context).KeyId;
 }

@@ -17,11 +17,13 @@ namespace Extensions.Modules.Registry.Installs;
 internal sealed partial class InstallResolver(RegistryStore store, IContentStore cas, TrustStore trust, ILogger<InstallResolver> logger)
     : IInstallResolver
 {
-    private readonly ConcurrentDictionary<(string, string), (long Generation, ResolveResult Result)> _cache = new();
+    private readonly ConcurrentDictionary<(string, string), ((long, long) Generation, ResolveResult Result)> _cache = new();
 
     public async ValueTask<ResolveResult> ResolveAsync(string tenantId, string extensionId, CancellationToken cancellationToken = default)
     {
-        var generation = store.Generation;
+        // A trust bundle edited on disk (a revoked key) must reach installs that are already loaded.
+        _ = trust.Current;
+        var generation = (store.Generation, trust.Generation);
         if (_cache.TryGetValue((tenantId, extensionId), out var cached) && cached.Generation == generation)
         {
             return cached.Result;
@@ -91,9 +93,12 @@ internal sealed partial class InstallResolver(RegistryStore store, IContentStore
             }
         }
 
-        var grants = install.GrantedCapabilities.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var grants = install.Capabilities.ToHashSet(StringComparer.Ordinal);
         return new(new ResolvedInstall(install.Id, tenantId, extensionId, install.Version, install.ContentHash,
-            bundleRow!.ModuleHash, cas.PathOf(bundleRow.ModuleHash), bundle!.Manifest, grants, config), ResolveFailure.None, null);
+            bundleRow!.ModuleHash, cas.PathOf(bundleRow.ModuleHash), bundle!.Manifest, grants, config)
+        {
+            EgressHosts = install.EgressHosts.ToHashSet(StringComparer.Ordinal),
+        }, ResolveFailure.None, null);
     }
 
     private static partial class Log

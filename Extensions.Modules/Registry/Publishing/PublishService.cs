@@ -16,7 +16,8 @@ public sealed record PublishResult(string ExtensionId, string Version, string Co
 /// the trust bundle for the manifest's publisher, then store it in the CAS and record provenance. Versions are immutable.
 /// </summary>
 internal sealed partial class PublishService(
-    RegistryStore store, IContentStore cas, TrustStore trust, IExtensionRunner runner, IOptions<RegistryOptions> options, ILogger<PublishService> logger)
+    RegistryStore store, IContentStore cas, TrustStore trust, IExtensionRunner runner, CrashPoints crashPoints, IOptions<RegistryOptions> options,
+    ILogger<PublishService> logger)
 {
     public async Task<PublishResult> PublishAsync(byte[] bundleFile, string signatureJson, string actor, CancellationToken ct)
     {
@@ -74,7 +75,11 @@ internal sealed partial class PublishService(
             return new PublishResult(manifest.ExtensionId, manifest.Version, bundle.ContentHash, row!.ModuleHash, row.SignerKeyId, AlreadyPublished: true);
         }
 
+        // Blobs first, the registry rows last in one transaction: a crash in between leaves only unreferenced blobs, never a
+        // version whose content is missing. A re-publish finds the blobs already there.
+        await crashPoints.ReachedAsync("publish.before-cas", manifest.ExtensionId);
         var storedHash = await cas.PutAsync(bundle.Tar, ct);
+        await crashPoints.ReachedAsync("publish.after-bundle", manifest.ExtensionId);
         var moduleHash = await cas.PutAsync(bundle.MainModule, ct);
         if (storedHash != bundle.ContentHash)
         {
@@ -91,8 +96,10 @@ internal sealed partial class PublishService(
             throw await RefuseAsync(actor, ProblemCodes.InvalidBundle, $"module {manifest.Main}: {ex.Message}");
         }
 
+        await crashPoints.ReachedAsync("publish.after-precompile", manifest.ExtensionId);
         await store.InsertVersionAsync(manifest.ExtensionId, manifest.Publisher, manifest.Name, manifest.Version,
             new BundleRow(bundle.ContentHash, bundle.Tar.Length, moduleHash, signature.KeyId, signature.ToJson(), store.Now), actor, ct);
+        await crashPoints.ReachedAsync("publish.after-commit", manifest.ExtensionId);
         Log.Published(logger, manifest.ExtensionId, manifest.Version, bundle.ContentHash, signature.KeyId);
         return new PublishResult(manifest.ExtensionId, manifest.Version, bundle.ContentHash, moduleHash, signature.KeyId, AlreadyPublished: false);
     }

@@ -9,6 +9,19 @@ internal sealed class TrustStore(IOptions<RegistryOptions> options, IOptions<Sto
 {
     private readonly Lock _lock = new();
     private (DateTime Stamp, long Length, TrustBundle Bundle)? _current;
+    private long _generation;
+
+    /// <summary>Changes whenever the trust bundle is (re-)read, so caches of verified installs know to verify again.</summary>
+    public long Generation
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _generation;
+            }
+        }
+    }
 
     public string Path { get; } = string.IsNullOrEmpty(options.Value.TrustBundlePath)
         ? System.IO.Path.Combine(storage.Value.FullDataDirectory, "trust.json")
@@ -26,6 +39,7 @@ internal sealed class TrustStore(IOptions<RegistryOptions> options, IOptions<Sto
                 if (_current is not { } c || c.Stamp != stamp || c.Length != length)
                 {
                     _current = (stamp, length, TrustBundle.Load(Path));
+                    _generation++;
                 }
 
                 return _current.Value.Bundle;

@@ -62,7 +62,8 @@ internal sealed partial class FirstStartSeeder(
             var published = await publisher.PublishAsync(packed.ToGzip(), signature.ToJson(), "seed", cancellationToken);
             if (await store.FindInstallAsync(DefaultTenant, published.ExtensionId, cancellationToken) is null)
             {
-                await installer.InstallAsync(DefaultTenant, published.ExtensionId, published.Version, packed.Manifest.Capabilities, null, "seed", cancellationToken);
+                await installer.InstallAsync(DefaultTenant, published.ExtensionId, published.Version,
+                    new Consent(packed.Manifest.Capabilities, packed.Manifest.EgressHosts), null, "seed", cancellationToken);
             }
 
             Log.SampleInstalled(logger, published.ExtensionId, published.Version, published.ContentHash);
