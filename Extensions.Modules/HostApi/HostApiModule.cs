@@ -1,5 +1,6 @@
 using Extensions.Modules.Common;
 using Extensions.Modules.HostApi;
+using Extensions.Modules.Registry.Contracts;
 using Extensions.Modules.Runner.Contracts;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +27,7 @@ public static class HostApiModule
         services.TryAddSingleton<HostApiMetrics>();
         services.TryAddSingleton<KvStore>();
         services.TryAddSingleton<IHostCalls, HostCalls>();
+        services.AddSingleton<IInstallDataOwner, InstallData>();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Extensions.Tests.Support;
 
@@ -138,4 +139,32 @@ public sealed class KvCapabilityTests
             (drop (call $body (i32.const 16) (i32.const 5)))
             (i32.const 0)))
         """;
+
+    [Test]
+    public async Task Uninstall_RemovesTheInstallsKeys_SoAReinstallStartsEmpty()
+    {
+        var packed = await _platform.DeployAsync(Samples.Copy("kv-counter", m => m["name"] = "kv-removed"));
+        using (var counted = await _platform.Admin.PostAsync("/api/ext/test.kv-removed/counters/kept", null))
+        {
+            await TestPlatform.EnsureSuccessAsync(counted);
+        }
+
+        using (var uninstalled = await _platform.Admin.DeleteAsync("/api/admin/installs/default/test.kv-removed"))
+        {
+            await TestPlatform.EnsureSuccessAsync(uninstalled);
+        }
+
+        using (var reinstalled = await _platform.Admin.PostAsJsonAsync("/api/admin/installs", new
+        {
+            extensionId = "test.kv-removed", tenant = "default", version = packed.Manifest.Version, capabilities = packed.Manifest.Capabilities,
+        }))
+        {
+            await TestPlatform.EnsureSuccessAsync(reinstalled);
+        }
+
+        using var read = await _platform.Admin.GetAsync("/api/ext/test.kv-removed/counters/kept");
+        Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), await read.Content.ReadAsStringAsync());
+        using var neighbour = await _platform.Admin.PostAsync("/api/ext/test.kv-counter/counters/untouched", null);
+        await TestPlatform.EnsureSuccessAsync(neighbour);
+    }
 }
