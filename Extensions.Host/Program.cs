@@ -35,6 +35,7 @@ namespace Extensions.Host
 
             app.MapRegistryEndpoints();
             app.MapGatewayEndpoints();
+            app.MapHostApiEndpoints();
             return app;
         }
     }

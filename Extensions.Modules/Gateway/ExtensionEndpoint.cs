@@ -115,6 +115,8 @@ internal static partial class ExtensionEndpoint
             ],
             Config = install.Config,
             Grants = install.Grants,
+            SecretNames = install.Manifest.Secrets,
+            EgressHosts = install.Manifest.EgressHosts,
         };
 
         var result = await runner.InvokeAsync(request, context.RequestAborted);

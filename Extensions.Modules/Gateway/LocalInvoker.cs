@@ -36,6 +36,8 @@ internal static class LocalInvoker
                 new("version", manifest.Version), new("request_id", requestId), new("user.id", "local"), new("user.kind", "local")],
             Config = config,
             Grants = manifest.Capabilities.ToHashSet(StringComparer.Ordinal),
+            SecretNames = manifest.Secrets,
+            EgressHosts = manifest.EgressHosts,
         }, cancellationToken);
     }
 }

@@ -24,5 +24,16 @@ internal static class HostApiMigrations
                 keys INTEGER NOT NULL,
                 bytes INTEGER NOT NULL);
             """),
+        new("hostapi", 2, """
+            -- AES-256-GCM under the host key file; (install_id, name) is the associated data.
+            CREATE TABLE hostapi_secrets (
+                install_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                nonce BLOB NOT NULL,
+                ciphertext BLOB NOT NULL,
+                tag BLOB NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (install_id, name)) WITHOUT ROWID;
+            """),
     ];
 }

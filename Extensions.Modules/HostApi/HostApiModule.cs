@@ -1,6 +1,7 @@
 using Extensions.Modules.Common;
 using Extensions.Modules.HostApi;
 using Extensions.Modules.Runner.Contracts;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -22,7 +23,19 @@ public static class HostApiModule
         services.TryAddSingleton<GuestLog>();
         services.TryAddSingleton<HostApiMetrics>();
         services.TryAddSingleton<KvStore>();
+        services.TryAddSingleton<HostKey>();
+        services.AddHostedService(sp => sp.GetRequiredService<HostKey>());
+        services.TryAddSingleton<SecretStore>();
+        services.TryAddSingleton<EgressPolicy>();
+        services.TryAddSingleton<HttpFetcher>();
         services.TryAddSingleton<IHostCalls, HostCalls>();
         return services;
+    }
+
+    /// <summary>The admin API for install secrets: <c>/api/admin/installs/{tenant}/{extensionId}/secrets</c>.</summary>
+    public static IEndpointRouteBuilder MapHostApiEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        SecretEndpoints.Map(endpoints);
+        return endpoints;
     }
 }

@@ -7,7 +7,8 @@ internal static class GuestFixtures
 {
     /// <summary>Writes <c>manifest.json</c> and <c>main.wasm</c> (from WAT) into a new temp directory.</summary>
     public static string Create(string name, string wat, string version = "1.0.0", string[]? capabilities = null,
-        (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName)
+        (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName,
+        string[]? secrets = null, string[]? egressHosts = null)
     {
         var dir = Tests.TestRun.NewDirectory($"guest-{name}");
         var manifest = new JsonObject
@@ -27,6 +28,16 @@ internal static class GuestFixtures
         if (limits is not null)
         {
             manifest["limits"] = limits;
+        }
+
+        if (secrets is not null)
+        {
+            manifest["secrets"] = new JsonArray([.. secrets.Select(n => (JsonNode)n!)]);
+        }
+
+        if (egressHosts is not null)
+        {
+            manifest["egress"] = new JsonObject { ["allowedHosts"] = new JsonArray([.. egressHosts.Select(h => (JsonNode)h!)]) };
         }
 
         File.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString());
