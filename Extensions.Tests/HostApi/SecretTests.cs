@@ -160,6 +160,30 @@ public sealed class SecretTests
     }
 
     [Test]
+    public async Task DisabledInstall_CanHaveItsSecretsSetBeforeItServes()
+    {
+        await _platform.DeployAsync(GuestFixtures.Create("secretsoff", HostApiGuests.SecretEcho, capabilities: ["cap:secrets"],
+            endpoints: [("POST", "/run")], secrets: ["api_token"]));
+        using (var disable = await _platform.Admin.PostAsync("/api/admin/installs/default/test.secretsoff/disable", null))
+        {
+            await TestPlatform.EnsureSuccessAsync(disable);
+        }
+
+        using (var put = await _platform.Admin.PutAsync($"{SecretsUrl("test.secretsoff")}/api_token", new StringContent("set-while-disabled")))
+        {
+            await TestPlatform.EnsureSuccessAsync(put);
+        }
+
+        using (var enable = await _platform.Admin.PostAsync("/api/admin/installs/default/test.secretsoff/enable", null))
+        {
+            await TestPlatform.EnsureSuccessAsync(enable);
+        }
+
+        using var read = await AskAsync("api_token", route: "/api/ext/test.secretsoff/run");
+        Assert.That(await read.Content.ReadAsStringAsync(), Is.EqualTo("set-while-disabled"));
+    }
+
+    [Test]
     public async Task WithoutTheGrant_GuestIsDenied()
     {
         await _platform.DeployAsync(GuestFixtures.Create("nosecrets", HostApiGuests.SecretEcho, endpoints: [("POST", "/run")], secrets: ["api_token"]));
