@@ -32,6 +32,19 @@ public static class HostApiModule
         return services;
     }
 
+    /// <summary>
+    /// Stores secret values for one install, encrypted like any other: the <c>invoke</c> verb's <c>--secret</c>, which runs
+    /// against a throw-away data directory. The caller checks the names against the manifest.
+    /// </summary>
+    public static async Task SetSecretsAsync(IServiceProvider services, string installId, IEnumerable<KeyValuePair<string, string>> secrets, CancellationToken cancellationToken = default)
+    {
+        var store = services.GetRequiredService<SecretStore>();
+        foreach (var (name, value) in secrets)
+        {
+            await store.SetAsync(installId, name, System.Text.Encoding.UTF8.GetBytes(value), cancellationToken);
+        }
+    }
+
     /// <summary>The admin API for install secrets: <c>/api/admin/installs/{tenant}/{extensionId}/secrets</c>.</summary>
     public static IEndpointRouteBuilder MapHostApiEndpoints(this IEndpointRouteBuilder endpoints)
     {
