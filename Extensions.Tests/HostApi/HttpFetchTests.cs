@@ -164,6 +164,28 @@ public sealed class HttpFetchTests
     }
 
     [Test]
+    public async Task Redirect_KeepsTheGuestsCredentialsOnItsOrigin_AndDropsThemElsewhere()
+    {
+        await using var other = await LocalHttpServer.StartAsync();
+        var credentials = new[] { ("authorization", "Bearer guest-own-token"), ("cookie", "session=guest"), ("x-custom", "kept") };
+
+        var (sameStatus, _, sameBody) = await FetchAsync(_open, LocalHttpServer.Envelope("GET", _server.Url("/redirect?to=%2Fecho"), credentials));
+        Assert.That(sameStatus, Is.EqualTo(200));
+        var same = JsonDocument.Parse(sameBody).RootElement.GetProperty("headers");
+        Assert.That(same.GetProperty("authorization").GetString(), Is.EqualTo("Bearer guest-own-token"));
+        Assert.That(same.GetProperty("cookie").GetString(), Is.EqualTo("session=guest"));
+
+        // Another port is another origin, though the same consented host.
+        var (crossStatus, _, crossBody) = await FetchAsync(_open, LocalHttpServer.Envelope("GET",
+            _server.Url($"/redirect?to={Uri.EscapeDataString(other.Url("/echo"))}"), credentials));
+        Assert.That(crossStatus, Is.EqualTo(200));
+        var cross = JsonDocument.Parse(crossBody).RootElement.GetProperty("headers");
+        Assert.That(cross.TryGetProperty("authorization", out _), Is.False);
+        Assert.That(cross.TryGetProperty("cookie", out _), Is.False);
+        Assert.That(cross.GetProperty("x-custom").GetString(), Is.EqualTo("kept"));
+    }
+
+    [Test]
     public async Task RedirectLoop_StopsAfterFiveHops()
     {
         var before = _server.Requests.Count(r => r == "/loop");
