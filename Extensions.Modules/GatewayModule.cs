@@ -12,6 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class GatewayModule
 {
+    /// <summary>The install id of every <see cref="InvokeLocalAsync"/> run (tenant <c>local</c>).</summary>
+    public const string LocalInstallId = "local";
+
     public static IServiceCollection AddGatewayModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddModuleOptions<GatewayOptions>(configuration, GatewayOptions.SectionName);

@@ -17,9 +17,10 @@ internal static class InvokeVerb
         var body = new Option<string?>("--body") { Description = "File whose bytes are the request body" };
         var headers = new Option<string[]>("--header") { Description = "Request header K:V (repeatable)", AllowMultipleArgumentsPerToken = false };
         var config = new Option<string[]>("--config") { Description = "Install configuration K=V, V as JSON or plain text (repeatable)" };
+        var secrets = new Option<string[]>("--secret") { Description = "Install secret K=V for a name the manifest declares (repeatable); stored encrypted in the run's scratch directory" };
         var command = new Command("invoke", "Run one request through the real worker path with no server; exit code 0 on 2xx.")
         {
-            source, method, path, body, headers, config,
+            source, method, path, body, headers, config, secrets,
         };
         command.SetAction((parse, ct) => Verbs.Guard(async () =>
         {
@@ -37,6 +38,14 @@ internal static class InvokeVerb
                 var requestHeaders = (parse.GetValue(headers) ?? []).Select(h => Split(h, ':', "--header")).ToList();
                 var configPairs = (parse.GetValue(config) ?? []).Select(c => Split(c, '=', "--config")).Select(p => new KeyValuePair<string, string>(p.Key, AsJson(p.Value))).ToList();
                 var requestBody = parse.GetValue(body) is { } bodyFile ? await File.ReadAllBytesAsync(bodyFile, ct) : [];
+                var secretPairs = (parse.GetValue(secrets) ?? []).Select(c => Split(c, '=', "--secret")).ToList();
+                foreach (var (name, _) in secretPairs)
+                {
+                    if (!bundle.Manifest.Secrets.Contains(name, StringComparer.Ordinal))
+                    {
+                        throw new CliException($"--secret '{name}': the manifest declares no such secret (declared: {(bundle.Manifest.Secrets.Count == 0 ? "none" : string.Join(", ", bundle.Manifest.Secrets))})");
+                    }
+                }
 
                 var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
                 {
@@ -56,6 +65,8 @@ internal static class InvokeVerb
                 await host.StartAsync(ct);
                 try
                 {
+                    await Microsoft.Extensions.DependencyInjection.HostApiModule.SetSecretsAsync(host.Services,
+                        Microsoft.Extensions.DependencyInjection.GatewayModule.LocalInstallId, secretPairs, ct);
                     var runner = host.Services.GetRequiredService<IExtensionRunner>();
                     var moduleHash = Modules.Storage.ContentHash.Of(bundle.MainModule);
                     var result = await Microsoft.Extensions.DependencyInjection.GatewayModule.InvokeLocalAsync(runner, bundle.Manifest, moduleHash, modulePath,
@@ -101,7 +112,9 @@ internal static class InvokeVerb
     private static KeyValuePair<string, string> Split(string value, char separator, string option)
     {
         var i = value.IndexOf(separator, StringComparison.Ordinal);
-        return i <= 0 ? throw new CliException($"{option} '{value}' must look like KEY{separator}VALUE") : new(value[..i].Trim(), value[(i + 1)..].Trim());
+        // A malformed --secret may be the value itself: never echo it.
+        var shown = option == "--secret" ? "" : $" '{value}'";
+        return i <= 0 ? throw new CliException($"{option}{shown} must look like KEY{separator}VALUE") : new(value[..i].Trim(), value[(i + 1)..].Trim());
     }
 
     /// <summary>Config values are JSON; a bare word is taken as a string for convenience.</summary>

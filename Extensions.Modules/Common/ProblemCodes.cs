@@ -30,4 +30,5 @@ public static class ProblemCodes
     public const string NotFound = "not_found";
     public const string Internal = "internal";
     public const string InvalidConfig = "invalid_config";
+    public const string SecretNotDeclared = "secret_not_declared";
 }

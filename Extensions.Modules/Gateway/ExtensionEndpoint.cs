@@ -115,6 +115,8 @@ internal static partial class ExtensionEndpoint
             ],
             Config = install.Config,
             Grants = install.Grants,
+            SecretNames = install.Manifest.Secrets,
+            EgressHosts = [.. install.EgressHosts.Order(StringComparer.Ordinal)],  // what the admin consented to, not what the manifest asks
         };
 
         var result = await runner.InvokeAsync(request, context.RequestAborted);

@@ -24,7 +24,7 @@ internal static class LocalInvoker
         {
             TenantId = "local",
             ExtensionId = manifest.ExtensionId,
-            InstallId = "local",
+            InstallId = Microsoft.Extensions.DependencyInjection.GatewayModule.LocalInstallId,
             Version = manifest.Version,
             RequestId = requestId,
             ModuleHash = moduleHash,
@@ -32,10 +32,12 @@ internal static class LocalInvoker
             Limits = EndpointMatcher.LimitsFor(runner, manifest, match.Endpoint),
             Request = new GuestHttpRequest(method.ToUpperInvariant(), "/" + string.Join('/', segments), q < 0 ? "" : pathAndQuery[(q + 1)..],
                 headers, match.Params, body),
-            Context = [new("tenant", "local"), new("extension", manifest.ExtensionId), new("install", "local"),
+            Context = [new("tenant", "local"), new("extension", manifest.ExtensionId), new("install", Microsoft.Extensions.DependencyInjection.GatewayModule.LocalInstallId),
                 new("version", manifest.Version), new("request_id", requestId), new("user.id", "local"), new("user.kind", "local")],
             Config = config,
             Grants = manifest.Capabilities.ToHashSet(StringComparer.Ordinal),
+            SecretNames = manifest.Secrets,
+            EgressHosts = manifest.EgressHosts,
         }, cancellationToken);
     }
 }

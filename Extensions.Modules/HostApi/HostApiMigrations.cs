@@ -37,5 +37,16 @@ internal static class HostApiMigrations
             CREATE INDEX hostapi_guest_logs_tenant ON hostapi_guest_logs (tenant_id, extension_id, id);
             CREATE INDEX hostapi_guest_logs_request ON hostapi_guest_logs (request_id);
             """),
+        new("hostapi", 3, """
+            -- AES-256-GCM under the host key file; (install_id, name) is the associated data.
+            CREATE TABLE hostapi_secrets (
+                install_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                nonce BLOB NOT NULL,
+                ciphertext BLOB NOT NULL,
+                tag BLOB NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (install_id, name)) WITHOUT ROWID;
+            """),
     ];
 }

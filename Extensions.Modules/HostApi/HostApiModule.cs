@@ -26,14 +26,33 @@ public static class HostApiModule
         services.TryAddSingleton<GuestLog>();
         services.TryAddSingleton<HostApiMetrics>();
         services.TryAddSingleton<KvStore>();
+        services.TryAddSingleton<HostKey>();
+        services.AddHostedService(sp => sp.GetRequiredService<HostKey>());
+        services.TryAddSingleton<SecretStore>();
+        services.TryAddSingleton<EgressPolicy>();
+        services.TryAddSingleton<HttpFetcher>();
         services.TryAddSingleton<IHostCalls, HostCalls>();
         services.AddSingleton<IInstallDataOwner, InstallData>();
         return services;
     }
 
-    /// <summary>Admin endpoints of the capabilities: guest logs.</summary>
+    /// <summary>
+    /// Stores secret values for one install, encrypted like any other: the <c>invoke</c> verb's <c>--secret</c>, which runs
+    /// against a throw-away data directory. The caller checks the names against the manifest.
+    /// </summary>
+    public static async Task SetSecretsAsync(IServiceProvider services, string installId, IEnumerable<KeyValuePair<string, string>> secrets, CancellationToken cancellationToken = default)
+    {
+        var store = services.GetRequiredService<SecretStore>();
+        foreach (var (name, value) in secrets)
+        {
+            await store.SetAsync(installId, name, System.Text.Encoding.UTF8.GetBytes(value), cancellationToken);
+        }
+    }
+
+    /// <summary>Admin endpoints of the capabilities: install secrets (<c>/api/admin/installs/{tenant}/{extensionId}/secrets</c>) and guest logs.</summary>
     public static IEndpointRouteBuilder MapHostApiEndpoints(this IEndpointRouteBuilder endpoints)
     {
+        SecretEndpoints.Map(endpoints);
         GuestLogEndpoints.Map(endpoints);
         return endpoints;
     }

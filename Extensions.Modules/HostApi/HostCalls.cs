@@ -8,7 +8,7 @@ namespace Extensions.Modules.HostApi;
 /// grants are the host's own record, not anything the worker claims) and is checked against that invocation's grants
 /// before it is performed. An ungranted call is <see cref="AbiCodes.Denied"/>, never a trap: the guest decides what to answer.
 /// </summary>
-internal sealed class HostCalls(GuestLog log, KvStore kv, HostApiMetrics metrics) : IHostCalls
+internal sealed class HostCalls(GuestLog log, KvStore kv, SecretStore secrets, HttpFetcher http, HostApiMetrics metrics) : IHostCalls
 {
     public int Log(InvocationRequest invocation, GuestLogLevel level, string message)
     {
@@ -50,6 +50,8 @@ internal sealed class HostCalls(GuestLog log, KvStore kv, HostApiMetrics metrics
             KvPutCall put => await kv.PutAsync(invocation.InstallId, put, cancellationToken),
             KvDeleteCall delete => await kv.DeleteAsync(invocation.InstallId, delete.Key, delete.IfRevision, cancellationToken),
             KvListCall list => await kv.ListAsync(invocation.InstallId, list.Prefix, list.Cursor, cancellationToken),
+            SecretGetCall secret => await secrets.GetAsync(invocation, secret.Name, cancellationToken),
+            HttpFetchCall fetch => await http.FetchAsync(invocation, fetch.Envelope, cancellationToken),
             _ => HostCallReply.Error(AbiCodes.Denied),
         };
     }

@@ -34,6 +34,7 @@ public static class RegistryModule
         services.TryAddSingleton<PublishService>();
         services.TryAddSingleton<InstallService>();
         services.TryAddSingleton<IInstallResolver, InstallResolver>();
+        services.TryAddSingleton<IInstallDirectory, InstallDirectory>();
         services.AddHostedService<FirstStartSeeder>();
 
         services.AddAuthentication(CallerIdentity.Scheme)

@@ -195,7 +195,7 @@ public sealed class ManifestReaderTests
 
         var error = ManifestReader.Parse(TestManifests.Bytes(json)).Errors.Single();
 
-        Assert.That(error.ToString(), Is.EqualTo("capabilities[0]: unknown capability 'cap:http' (known: cap:log, cap:kv, cap:secrets, cap:http.fetch)"));
+        Assert.That(error.ToString(), Is.EqualTo("capabilities[0]: unknown capability 'cap:http' (known: cap:http.fetch, cap:kv, cap:log, cap:secrets)"));
     }
 
     [Test]

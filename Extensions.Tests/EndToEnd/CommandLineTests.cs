@@ -72,6 +72,27 @@ public sealed class CommandLineTests
     }
 
     [Test]
+    public async Task Invoke_WithSecret_GivesTheGuestTheValue_AndRefusesUndeclaredOnes()
+    {
+        var extension = GuestFixtures.Create("localsecret", Extensions.Tests.HostApi.HostApiGuests.SecretEcho, capabilities: ["cap:secrets"],
+            endpoints: [("POST", "/run")], secrets: ["api_token"]);
+        var bodyFile = Path.Combine(_work, "secret-name.txt");
+        await File.WriteAllTextAsync(bodyFile, "api_token");
+
+        var (exit, stdout, stderr) = await HostProcess.RunAsync(_work, "invoke", extension, "POST", "/run", "--body", bodyFile, "--secret", "api_token=local-value-42");
+        Assert.That(exit, Is.Zero, stderr);
+        Assert.That(stdout.TrimEnd(), Does.EndWith("local-value-42"));
+
+        var (refused, _, error) = await HostProcess.RunAsync(_work, "invoke", extension, "POST", "/run", "--secret", "other=zzz-hidden");
+        Assert.That(refused, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("declares no such secret").And.Not.Contain("zzz-hidden"));
+
+        var (malformed, _, why) = await HostProcess.RunAsync(_work, "invoke", extension, "POST", "/run", "--secret", "just-the-value-hidden");
+        Assert.That(malformed, Is.EqualTo(1));
+        Assert.That(why, Does.Not.Contain("just-the-value-hidden"));
+    }
+
+    [Test]
     public async Task Invoke_OfARunawayGuest_ExitsNonZeroWithTheReason()
     {
         var extension = GuestFixtures.Create("loop", GuestFixtures.InfiniteLoop);

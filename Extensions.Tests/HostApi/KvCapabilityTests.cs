@@ -149,6 +149,10 @@ public sealed class KvCapabilityTests
             await TestPlatform.EnsureSuccessAsync(counted);
         }
 
+        var installId = await Rows.InstallIdAsync(_platform, "test.kv-removed");
+        const string Stored = "SELECT count(*) FROM hostapi_kv WHERE install_id = @installId";
+        Assert.That(await Rows.CountAsync(_platform, Stored, new { installId }), Is.EqualTo(1));
+
         using (var uninstalled = await _platform.Admin.DeleteAsync("/api/admin/installs/default/test.kv-removed"))
         {
             await TestPlatform.EnsureSuccessAsync(uninstalled);
@@ -164,6 +168,8 @@ public sealed class KvCapabilityTests
 
         using var read = await _platform.Admin.GetAsync("/api/ext/test.kv-removed/counters/kept");
         Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), await read.Content.ReadAsStringAsync());
+        Assert.That(await Rows.CountAsync(_platform, Stored, new { installId }), Is.Zero, "the uninstalled install's keys are gone");
+        Assert.That(await Rows.CountAsync(_platform, "SELECT count(*) FROM hostapi_kv_usage WHERE install_id = @installId", new { installId }), Is.Zero);
         using var neighbour = await _platform.Admin.PostAsync("/api/ext/test.kv-counter/counters/untouched", null);
         await TestPlatform.EnsureSuccessAsync(neighbour);
     }

@@ -8,7 +8,7 @@ internal static class GuestFixtures
     /// <summary>Writes <c>manifest.json</c> and <c>main.wasm</c> (from WAT) into a new temp directory.</summary>
     public static string Create(string name, string wat, string version = "1.0.0", string[]? capabilities = null,
         (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName,
-        JsonObject? config = null, string[]? egressHosts = null)
+        JsonObject? config = null, string[]? secrets = null, string[]? egressHosts = null)
     {
         var dir = Tests.TestRun.NewDirectory($"guest-{name}");
         var manifest = new JsonObject
@@ -33,6 +33,11 @@ internal static class GuestFixtures
         if (config is not null)
         {
             manifest["config"] = config.DeepClone();
+        }
+
+        if (secrets is not null)
+        {
+            manifest["secrets"] = new JsonArray([.. secrets.Select(n => (JsonNode)n!)]);
         }
 
         if (egressHosts is not null)

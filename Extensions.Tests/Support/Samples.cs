@@ -36,3 +36,22 @@ internal static class Samples
         return dir;
     }
 }
+
+/// <summary>Row counts straight from the platform's SQLite file, for tests that must see what was (not) stored.</summary>
+internal static class Rows
+{
+    public static async Task<long> CountAsync(TestPlatform platform, string sql, object? parameters = null)
+    {
+        await using var db = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Modules.Storage.IDatabase>(platform.App.Services).OpenAsync();
+        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(db, sql, parameters);
+    }
+
+    public static async Task<string> InstallIdAsync(TestPlatform platform, string extensionId, string tenant = "default")
+    {
+        await using var db = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Modules.Storage.IDatabase>(platform.App.Services).OpenAsync();
+        return await Dapper.SqlMapper.ExecuteScalarAsync<string>(db,
+            "SELECT id FROM registry_installs WHERE tenant_id = @tenant AND extension_id = @extensionId", new { tenant, extensionId }) ?? "";
+    }
+}

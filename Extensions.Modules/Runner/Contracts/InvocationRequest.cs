@@ -24,6 +24,12 @@ public sealed record InvocationRequest
 
     /// <summary>Capabilities the tenant's admin consented to for this install.</summary>
     public IReadOnlySet<string> Grants { get; init; } = new HashSet<string>();
+
+    /// <summary>Secret names the install's manifest declares: the only names <c>secret_get</c> answers for. Host side only.</summary>
+    public IReadOnlyList<string> SecretNames { get; init; } = [];
+
+    /// <summary>Hosts <c>http_fetch</c> may reach: exact names or <c>*.suffix</c>. Empty denies all egress. Host side only.</summary>
+    public IReadOnlyList<string> EgressHosts { get; init; } = [];
 }
 
 /// <summary>The HTTP request as the guest sees it (already filtered by the gateway's header policy).</summary>

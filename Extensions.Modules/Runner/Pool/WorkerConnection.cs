@@ -40,7 +40,8 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
     /// <summary>The worker's engine fingerprint (from Hello): precompiled artifacts are only valid for engines with the same one.</summary>
     public string Fingerprint { get; private set; } = "";
-    public int ProcessId => _process?.Id ?? 0;
+    // Kept from the start: Process.Id throws once the process object is disposed, and a lost worker is reported after that.
+    public int ProcessId { get; private set; }
     public int InFlight => _pending.Count;
 
     /// <summary>False once the worker is draining (recycled): it finishes what it has but gets nothing new.</summary>
@@ -91,6 +92,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             "--max-frame-bytes", _options.MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
         _process = Process.Start(info) ?? throw new InvalidOperationException("worker process did not start");
+        ProcessId = _process.Id;
         // The secret goes over stdin, never the command line, which other users can read.
         await _process.StandardInput.WriteLineAsync(Convert.ToHexStringLower(secret).AsMemory(), cancellationToken);
         await _process.StandardInput.FlushAsync(cancellationToken);

@@ -87,7 +87,9 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGu
         }
 
         var reply = channel.Call(InvocationId, frame, remaining);
-        if (reply.Code == AbiCodes.Timeout)
+        // A capability's own timeout (an http_fetch to a slow server) leaves the guest free to go on; only the
+        // invocation's deadline ends its host calls.
+        if (reply.Code == AbiCodes.Timeout && Stopwatch.GetTimestamp() >= deadline)
         {
             _timedOut = true;
         }

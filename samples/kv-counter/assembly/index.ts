@@ -1,7 +1,4 @@
-import {
-  ErrorCode, Request, Response, jsonString,
-  kvGet, kvPutText, kvDelete, kvListPage, kvError, MUST_NOT_EXIST,
-} from "@extensions/sdk-assemblyscript";
+import { ErrorCode, Request, Response, jsonString, kv, lastError } from "@extensions/sdk-assemblyscript";
 
 // GET    /counters              -> one page of counter names: {"keys":[...],"cursor":...}; ?cursor=... for the next
 // GET    /counters/:name        -> {"name":...,"count":n,"revision":r}   (404 when never counted)
@@ -27,17 +24,17 @@ function list(): i32 {
   const query = Request.query();
   let cursor = "";
   if (query.startsWith("cursor=")) cursor = decodeQueryValue(query.substring(7));
-  const page = kvListPage(PREFIX, cursor);
-  if (page === null) return kvFailure();
+  const page = kv.list(PREFIX, cursor);
+  if (page === null) return kvFailure(lastError());
   Response.status(200);
   Response.json(page);
   return 0;
 }
 
 function show(name: string, key: string): i32 {
-  const entry = kvGet(key);
+  const entry = kv.get(key);
   if (entry === null) {
-    return kvError() == ErrorCode.ABSENT ? fail(404, "no such counter", 0) : kvFailure();
+    return lastError() == ErrorCode.ABSENT ? fail(404, "no such counter", 0) : kvFailure(lastError());
   }
   Response.status(200);
   Response.json(body(name, parseCount(entry.text()), entry.revision, 0));
@@ -46,31 +43,31 @@ function show(name: string, key: string): i32 {
 
 function increment(name: string, key: string): i32 {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const entry = kvGet(key);
+    const entry = kv.get(key);
     let count: i64 = 0;
-    let expected = MUST_NOT_EXIST;
+    let expected = kv.ABSENT;
     if (entry !== null) {
       count = parseCount(entry.text());
       expected = entry.revision;
-    } else if (kvError() != ErrorCode.ABSENT) {
-      return kvFailure();
+    } else if (lastError() != ErrorCode.ABSENT) {
+      return kvFailure(lastError());
     }
-    const revision = kvPutText(key, (count + 1).toString(), expected);
+    const revision = kv.putText(key, (count + 1).toString(), expected);
     if (revision > 0) {
       Response.status(200);
       Response.json(body(name, count + 1, revision, attempt));
       return 0;
     }
-    if (revision != ErrorCode.CONFLICT) return kvFailure();
+    if (revision != ErrorCode.CONFLICT) return kvFailure(<i32>revision);
     // Someone else incremented in between: read again and retry.
   }
   return fail(409, "too much contention", ErrorCode.CONFLICT);
 }
 
 function remove(key: string): i32 {
-  const r = kvDelete(key);
+  const r = kv.remove(key);
   if (r == ErrorCode.ABSENT) return fail(404, "no such counter", 0);
-  if (r < 0) return kvFailure();
+  if (r < 0) return kvFailure(r);
   Response.status(204);
   return 0;
 }
@@ -82,8 +79,7 @@ function body(name: string, count: i64, revision: i64, attempts: i32): string {
 }
 
 // The guest decides what a refused or failed call means for its caller.
-function kvFailure(): i32 {
-  const code = kvError();
+function kvFailure(code: i32): i32 {
   if (code == ErrorCode.DENIED) return fail(403, "this install was not granted cap:kv", code);
   if (code == ErrorCode.TOO_MANY_KEYS || code == ErrorCode.STORAGE_FULL) return fail(507, "counter storage is full", code);
   return fail(500, "key-value store error", code);

@@ -53,6 +53,33 @@ export declare function config_get(key_ptr: usize, key_len: i32, ptr: usize, cap
 @external("ext", "log")
 export declare function log(level: i32, ptr: usize, len: i32): i32;
 
+// ---- capabilities answered by the host (the call crosses to it and waits) -----------------
+/** cap:secrets. -> value length, -1 unset, -2 denied, -3 name not declared in the manifest, -5 does not decrypt. */
+@external("ext", "secret_get")
+export declare function secret_get(name_ptr: usize, name_len: i32, ptr: usize, cap: i32): i32;
+
+/** cap:http.fetch. Request and response envelopes: docs/abi.md, "http_fetch".
+ *  -> response envelope length, or -2, -3, -4, -5, -6, -11 (egress denied). */
+@external("ext", "http_fetch")
+export declare function http_fetch(req_ptr: usize, req_len: i32, ptr: usize, cap: i32): i32;
+
+/** cap:kv. -> value length (its revision, an i64, is written at revision_ptr unless 0), -1 absent. */
+@external("ext", "kv_get")
+export declare function kv_get(key_ptr: usize, key_len: i32, ptr: usize, cap: i32, revision_ptr: usize): i32;
+
+/** cap:kv. if_revision: -1 any, 0 must not exist, n must be n. ttl_ms 0 = no expiry.
+ *  -> the new revision, or -3, -7 (conflict), -8, -9, -10. */
+@external("ext", "kv_put")
+export declare function kv_put(key_ptr: usize, key_len: i32, value_ptr: usize, value_len: i32, if_revision: i64, ttl_ms: i32): i64;
+
+/** cap:kv. -> 0, -1 absent, -7 conflict. */
+@external("ext", "kv_delete")
+export declare function kv_delete(key_ptr: usize, key_len: i32, if_revision: i64): i32;
+
+/** cap:kv. One page as JSON {"keys":[...],"cursor":"..."|null}; pass the cursor back for the next page. */
+@external("ext", "kv_list")
+export declare function kv_list(prefix_ptr: usize, prefix_len: i32, cursor_ptr: usize, cursor_len: i32, ptr: usize, cap: i32): i32;
+
 // ---- error codes -------------------------------------------------------------------------
 export namespace ErrorCode {
   export const OK: i32 = 0;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds build/secrets.wasm (guest ABI ext-v1). Output is reproducible: same sources -> same bytes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -d node_modules ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+
+mkdir -p build
+# --exportStart _initialize : reactor style, no wasm start section; the host calls _initialize once.
+# --use abort=...           : route aborts to the SDK handler (logs via ext.log, then traps),
+#                             so the module imports nothing but ext.*.
+npx --no-install asc assembly/index.ts \
+  -O3 \
+  --runtime incremental \
+  --exportStart _initialize \
+  --use abort=~lib/@extensions/sdk-assemblyscript/assembly/index/abort \
+  -o build/secrets.wasm
+
+# The host rejects modules with imports outside `ext`: fail the build early instead.
+node -e '
+const m = new WebAssembly.Module(require("fs").readFileSync("build/secrets.wasm"));
+const bad = WebAssembly.Module.imports(m).filter((i) => i.module !== "ext");
+if (bad.length) { console.error("non-ext imports: " + bad.map((i) => i.module + "." + i.name).join(", ")); process.exit(1); }'
+
+echo "built build/secrets.wasm ($(wc -c < build/secrets.wasm) bytes)"
