@@ -34,7 +34,9 @@ public static class TelemetryModule
             .ConfigureResource(resource => resource.AddService(options.ServiceName))
             .WithTracing(tracing =>
             {
-                tracing.AddSource([.. Sources]);
+                // The host's request span (ASP.NET Core's own source) is the parent of ours and carries the caller's traceparent;
+                // it must be sampled by the same provider, or a parent-based sampler would drop every child.
+                tracing.AddSource([.. Sources, "Microsoft.AspNetCore"]);
                 if (otlp is not null)
                 {
                     tracing.AddOtlpExporter(o => Configure(o, otlp, http, "v1/traces"));
@@ -47,7 +49,7 @@ public static class TelemetryModule
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter([.. Sources]);
+                metrics.AddMeter([.. Sources, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"]);
                 if (otlp is not null)
                 {
                     metrics.AddOtlpExporter(o => Configure(o, otlp, http, "v1/metrics"));
