@@ -226,7 +226,7 @@ internal sealed partial class ExtensionEndpoint(
                 context.Request.Method == "HEAD" ? "GET" : context.Request.Method,
                 guestPath,
                 query,
-                [.. context.Request.Headers.Where(h => ResponseHeaders.MayReachGuest(h.Key))
+                [.. context.Request.Headers.Where(h => HeaderPolicy.MayReachGuest(h.Key))
                     .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value.ToString()))],
                 m.Params,
                 body),
@@ -246,19 +246,9 @@ internal sealed partial class ExtensionEndpoint(
         };
 
         InvocationResult result;
-        (int Status, string Code, StoredResponse? Kept) sent;
         try
         {
             result = await runner.InvokeAsync(request, context.RequestAborted);
-            if (result.Outcome != InvocationOutcome.Ok)
-            {
-                // The guest's own words stay in the log, never in the response.
-                Log.InvocationFailed(logger, install.TenantId, install.ExtensionId, request.RequestId, result.Outcome, result.Diagnostic ?? "");
-            }
-
-            telemetry.Used(install.TenantId, install.ExtensionId, result.Usage.Fuel, result.Usage.PeakMemoryBytes);
-            activity?.SetTag("extensions.fuel", result.Usage.Fuel).SetTag("extensions.outcome", result.Outcome.ToString());
-            sent = await WriteResultAsync(context, result);
         }
         catch when (idempotencyKey is not null)
         {
@@ -266,12 +256,30 @@ internal sealed partial class ExtensionEndpoint(
             throw;
         }
 
-        if (idempotencyKey is not null)
+        if (result.Outcome != InvocationOutcome.Ok)
         {
-            // Only the guest's own answers are kept; a failure before it answered gives the key back for a retry.
-            await (sent.Kept is { } kept
-                ? idempotency.CompleteAsync(install.TenantId, install.InstallId, idempotencyKey, kept)
-                : idempotency.ReleaseAsync(install.TenantId, install.InstallId, idempotencyKey));
+            // The guest's own words stay in the log, never in the response.
+            Log.InvocationFailed(logger, install.TenantId, install.ExtensionId, request.RequestId, result.Outcome, result.Diagnostic ?? "");
+        }
+
+        telemetry.Used(install.TenantId, install.ExtensionId, result.Usage.Fuel, result.Usage.PeakMemoryBytes);
+        activity?.SetTag("extensions.fuel", result.Usage.Fuel).SetTag("extensions.outcome", result.Outcome.ToString());
+        var guestAnswer = GuestAnswer(result);
+        (int Status, string Code) sent;
+        try
+        {
+            sent = await WriteResultAsync(context, result, guestAnswer);
+        }
+        finally
+        {
+            if (idempotencyKey is not null)
+            {
+                // Only the guest's own answers are kept, even if the caller left before reading it (the guest did act);
+                // a failure before it answered gives the key back for a retry.
+                await (guestAnswer is not null
+                    ? idempotency.CompleteAsync(install.TenantId, install.InstallId, idempotencyKey, guestAnswer)
+                    : idempotency.ReleaseAsync(install.TenantId, install.InstallId, idempotencyKey));
+            }
         }
 
         recorder.Record(new InvocationRecord(time.GetUtcNow().ToUnixTimeMilliseconds(), install.TenantId, install.ExtensionId, install.InstallId,
@@ -307,20 +315,28 @@ internal sealed partial class ExtensionEndpoint(
         return await FailAsync(context, status, code, detail);
     }
 
-    /// <returns>The status and code the caller got (<c>ok</c> when the guest's own response went out), and what an
-    /// idempotency key may keep of it (only the guest's own answers).</returns>
-    private static async Task<(int Status, string Code, StoredResponse? Kept)> WriteResultAsync(HttpContext context, InvocationResult result)
+    /// <summary>The guest's own answer as it may leave the gateway (allowed headers only); null when the guest did not
+    /// give a usable one.</summary>
+    private static StoredResponse? GuestAnswer(InvocationResult result) =>
+        result.Outcome == InvocationOutcome.Ok && result.Status is >= 200 and <= 599
+            ? new StoredResponse(result.Status,
+                [.. result.Headers.Where(h => HeaderPolicy.MayLeaveGuest(h.Key, h.Value)).Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value))],
+                result.Body)
+            : null;
+
+    /// <returns>The status and code the caller got (<c>ok</c> when the guest's own response went out).</returns>
+    private static async Task<(int Status, string Code)> WriteResultAsync(HttpContext context, InvocationResult result, StoredResponse? answer)
     {
         var headers = context.Response.Headers;
         headers["x-ext-fuel"] = result.Usage.Fuel.ToString(CultureInfo.InvariantCulture);
         headers["x-ext-duration-ms"] = result.Usage.WallMs.ToString("0.###", CultureInfo.InvariantCulture);
         headers["x-ext-memory-bytes"] = result.Usage.PeakMemoryBytes.ToString(CultureInfo.InvariantCulture);
 
-        if (result.Outcome == InvocationOutcome.Ok && result.Status is < 200 or > 599)
+        if (result.Outcome == InvocationOutcome.Ok && answer is null)
         {
             // 1xx would leave the client waiting for a final response; anything else is not HTTP.
             await Problems.WriteAsync(context, 502, ProblemCodes.BadExtensionResponse, $"the extension answered with status {result.Status}, which is not a final HTTP status");
-            return (502, ProblemCodes.BadExtensionResponse, null);
+            return (502, ProblemCodes.BadExtensionResponse);
         }
 
         if (result.Outcome != InvocationOutcome.Ok)
@@ -343,22 +359,17 @@ internal sealed partial class ExtensionEndpoint(
             }
 
             await Problems.WriteAsync(context, status, code, detail);
-            return (status, code, null);
+            return (status, code);
         }
 
-        context.Response.StatusCode = result.Status;
-        var kept = new List<KeyValuePair<string, string>>();
-        foreach (var (name, value) in result.Headers)
+        context.Response.StatusCode = answer!.Status;
+        foreach (var (name, value) in answer.Headers)
         {
-            if (ResponseHeaders.MayLeaveGuest(name, value))
-            {
-                headers.Append(name, value);
-                kept.Add(new(name.ToLowerInvariant(), value));
-            }
+            headers.Append(name, value);
         }
 
-        await WriteBodyAsync(context, result.Status, result.Body);
-        return (result.Status, "ok", new StoredResponse(result.Status, kept, result.Body));
+        await WriteBodyAsync(context, answer.Status, answer.Body);
+        return (answer.Status, "ok");
     }
 
     private static async Task ReplayAsync(HttpContext context, StoredResponse stored)

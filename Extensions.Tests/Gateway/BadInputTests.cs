@@ -139,7 +139,7 @@ public sealed class BadInputTests
         await _platform.DeployAsync(GuestFixtures.Create("crashme", GuestFixtures.InfiniteLoop,
             limits: new JsonObject { ["fuelPerRequest"] = 1_000_000_000_000, ["timeoutMs"] = 20_000 }));
         var call = _platform.Admin.GetAsync("/api/ext/test.crashme/run");
-        await Task.Delay(500);
+        await GatewayGuests.WaitForInFlightAsync(_platform);
         foreach (var pid in ((Modules.Runner.Pool.WorkerPool)_platform.App.Services.GetRequiredService<IExtensionRunner>()).WorkerProcessIds)
         {
             Process.GetProcessById(pid).Kill();

@@ -1,10 +1,25 @@
 using System.Text;
+using Extensions.Modules.Runner.Contracts;
+using Extensions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Extensions.Tests.Gateway;
 
 /// <summary>WAT guests for gateway tests.</summary>
 internal static class GatewayGuests
 {
+    /// <summary>Waits until a worker is running an invocation: a fixed delay is not enough on a loaded machine.</summary>
+    public static async Task WaitForInFlightAsync(TestPlatform platform)
+    {
+        var pool = (Modules.Runner.Pool.WorkerPool)platform.App.Services.GetRequiredService<IExtensionRunner>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (pool.Workers.Sum(w => w.InFlight) == 0)
+        {
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "the slow call never reached a worker");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Answers 200 with <c>METHOD /path</c> as the body: shows what the gateway passed on.</summary>
     public const string Echo = """
         (module

@@ -104,17 +104,18 @@ public sealed class IdempotencyTests
     {
         var key = NewKey();
         var first = _platform.Admin.SendAsync(Post("/api/ext/test.slowpost/run", key));
-        await Task.Delay(400);
+        await GatewayGuests.WaitForInFlightAsync(_platform);
         using var duplicate = await _platform.Admin.SendAsync(Post("/api/ext/test.slowpost/run", key));
         using var firstResponse = await first;
 
         Assert.That(duplicate.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
         Assert.That((await TestPlatform.JsonAsync(duplicate)).GetProperty("code").GetString(), Is.EqualTo("idempotency_in_progress"));
-        Assert.That(firstResponse.StatusCode, Is.EqualTo(HttpStatusCode.GatewayTimeout));
+        Assert.That(firstResponse.StatusCode, Is.EqualTo(HttpStatusCode.GatewayTimeout).Or.EqualTo(HttpStatusCode.BadGateway));
 
         // The guest never answered, so nothing was kept: a retry runs (and times out) again instead of replaying a failure.
         using var retry = await _platform.Admin.SendAsync(Post("/api/ext/test.slowpost/run", key));
-        Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.GatewayTimeout));
+        // (On a badly overloaded machine the watchdog may beat the guest's own deadline: runner_crashed is the same story.)
+        Assert.That((await TestPlatform.JsonAsync(retry)).GetProperty("code").GetString(), Is.AnyOf("timeout", "runner_crashed"));
         Assert.That(retry.Headers.Contains("idempotent-replayed"), Is.False);
     }
 

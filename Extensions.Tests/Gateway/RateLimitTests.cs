@@ -88,7 +88,7 @@ public sealed class RateLimitTests
         using var b = platform.Client(await AddTenantWithHelloAsync(platform, "calm"));
 
         var slow = platform.Admin.GetAsync("/api/ext/test.slow/run");
-        await Task.Delay(300);
+        await GatewayGuests.WaitForInFlightAsync(platform);
         using var second = await platform.Admin.GetAsync("/api/ext/samples.hello/hello/A");
         using var neighbour = await b.GetAsync("/api/ext/samples.hello/hello/B");
         using var slowResponse = await slow;

@@ -5,7 +5,7 @@ namespace Extensions.Modules.Gateway;
 /// never credentials, cookies, forwarding or hop-by-hop headers. Out: what describes the guest's content, and its own
 /// <c>x-</c> headers; never cookies, hop-by-hop or framing headers, CORS, or the host's security and usage headers.
 /// </summary>
-internal static class ResponseHeaders
+internal static class HeaderPolicy
 {
     /// <summary>Request headers an extension may see (besides <c>x-</c> headers).</summary>
     private static readonly HashSet<string> RequestAllowlist = new(StringComparer.OrdinalIgnoreCase)
