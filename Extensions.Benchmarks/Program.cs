@@ -13,7 +13,8 @@ using Extensions.Modules.Runner.Worker;
 
 // Benchmarks of the runner and the full stack, each against a baseline measured in the same run (the machine is noisy).
 //   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2 --warmup 8]
-// Other modes: --profile N (steady c=32 load for `perf record`, prints host and worker pids),
+// Other modes: --gateway N (N rounds of gateway vs pool API, p50/p99 at c=1 and c=32),
+//              --profile N (steady c=32 load for `perf record`, prints host and worker pids),
 //              --recorder N (cost of writing N invocation records),
 //              --hostcalls ROUNDS (capability round trip guest→worker→host→worker→guest vs an in-worker import).
 var seconds = Arg("--seconds", 5);
@@ -28,6 +29,12 @@ var app = Platform.Build(new Dictionary<string, string?>
     ["Host:AssetPort"] = "0",
     ["Logging:LogLevel:Default"] = "Warning",
     ["Logging:LogLevel:Extensions.Guest"] = "Warning",
+    // The limiters stay in the path (their cost is part of what is measured) but never refuse a benchmark call.
+    ["Gateway:TenantRequestsPerSecond"] = "1000000",
+    ["Gateway:TenantBurst"] = "10000000",
+    ["Gateway:InstallRequestsPerSecond"] = "1000000",
+    ["Gateway:InstallBurst"] = "10000000",
+    ["Gateway:MaxConcurrentPerTenant"] = "100000",
 });
 const string Json = """{"message":"Hello, Ada"}""";
 app.MapGet("/bench/plain", () => Results.Text(Json, "application/json; charset=utf-8"));
@@ -59,6 +66,12 @@ try
     if (Arg("--hostcalls", 0) is var hostCallRounds and > 0)
     {
         await HostCallCostAsync(app.Services, hostCallRounds);
+        return;
+    }
+
+    if (Arg("--gateway", 0) is var gatewayRounds and > 0)
+    {
+        await GatewayOverheadAsync(app.Services, server, Full, key, gatewayRounds, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(Arg("--warmup", 8)));
         return;
     }
 
@@ -317,6 +330,56 @@ static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerC
     var result = await run();
     self.Refresh();
     return (result, (self.TotalProcessorTime - host).TotalMicroseconds, WorkersCpu(pool) - workers);
+}
+
+// The same guest call through the gateway (HTTP, auth, limiters, CORS check, records) and straight into the pool API.
+static async Task GatewayOverheadAsync(IServiceProvider services, Uri server, string path, string key, int rounds, TimeSpan duration, TimeSpan warmup)
+{
+    var runner = services.GetRequiredService<IExtensionRunner>();
+    var install = (await services.GetRequiredService<IInstallResolver>().ResolveAsync("default", "samples.hello")).Install!;
+    var request = new InvocationRequest
+    {
+        TenantId = "default", ExtensionId = install.ExtensionId, InstallId = install.InstallId, Version = install.Version, RequestId = "bench",
+        ModuleHash = install.ModuleHash, ModulePath = install.ModulePath, Limits = runner.LimitsFor(null, null, null),
+        Request = new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []),
+        Grants = install.Grants,
+    };
+
+    await LoadGenerator.RunAsync(server, path, key, 32, warmup);
+    await PoolLoadAsync(runner, request, 32, warmup / 2);
+    Console.WriteLine($"# Gateway overhead: GET {path} through the gateway vs the same invocation on the pool API ({duration.TotalSeconds} s per cell, {Environment.ProcessorCount} cores)");
+    Console.WriteLine("round  conc  gateway rps  pool rps   gateway p50  pool p50  added p50   gateway p99  pool p99  added p99  errors");
+    for (var round = 1; round <= rounds; round++)
+    {
+        foreach (var concurrency in new[] { 1, 32 })
+        {
+            var http = await LoadGenerator.RunAsync(server, path, key, concurrency, duration);
+            var pool = await PoolLoadAsync(runner, request, concurrency, duration);
+            Console.WriteLine($"{round,5}  {concurrency,4}  {http.Rps,11:0}  {pool.Rps,8:0}  {http.P50Ms,11:0.000}  {pool.P50Ms,8:0.000}  {http.P50Ms - pool.P50Ms,9:0.000}  {http.P99Ms,11:0.000}  {pool.P99Ms,8:0.000}  {http.P99Ms - pool.P99Ms,9:0.000}  {http.Errors + pool.Errors,6}");
+        }
+    }
+}
+
+static async Task<LoadGenerator.Result> PoolLoadAsync(IExtensionRunner runner, InvocationRequest request, int concurrency, TimeSpan duration)
+{
+    var clock = Stopwatch.StartNew();
+    var lanes = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+    {
+        var latencies = new List<double>();
+        long errors = 0;
+        while (clock.Elapsed < duration)
+        {
+            var t = Stopwatch.GetTimestamp();
+            var result = await runner.InvokeAsync(request);
+            latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            errors += result.Outcome == InvocationOutcome.Ok ? 0 : 1;
+        }
+
+        return (latencies, errors);
+    })));
+    var all = lanes.SelectMany(l => l.latencies).Order().ToList();
+    return new LoadGenerator.Result(concurrency, all.Count, lanes.Sum(l => l.errors), clock.Elapsed.TotalSeconds,
+        all[all.Count / 2], all[Math.Min(all.Count - 1, (int)(all.Count * 0.99))]);
 }
 
 static double Median(List<double> values)

@@ -24,7 +24,8 @@ namespace Extensions.Host
                 .AddRunnerModule(configuration)     // before Registry: workers are up when first-start seeding publishes
                 .AddRegistryModule(configuration)
                 .AddHostApiModule(configuration)
-                .AddGatewayModule(configuration);
+                .AddGatewayModule(configuration)
+                .AddTelemetryModule(configuration);
             builder.WebHost.UsePlatformListeners(configuration);
 
             var app = builder.Build();

@@ -19,19 +19,36 @@ public static class GatewayModule
     {
         services.AddModuleOptions<GatewayOptions>(configuration, GatewayOptions.SectionName);
         services.AddSingleton(InvocationRecorder.Migration);
+        services.AddSingleton(IdempotencyStore.Migration);
+        services.AddSingleton(CorsPolicy.Migration);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
         services.TryAddSingleton<InvocationRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<InvocationRecorder>());
+        services.TryAddSingleton<GatewayLimiter>();
+        services.TryAddSingleton<IdempotencyStore>();
+        services.TryAddSingleton<CorsPolicy>();
+        services.TryAddSingleton<GatewayTelemetry>();
+        services.TryAddSingleton<ExtensionEndpoint>();
         return services;
     }
 
-    /// <summary>The extension front door, <c>/api/ext/{extensionId}/{**path}</c>, and <c>/healthz</c>.</summary>
+    /// <summary>The extension front door, <c>/api/ext/{extensionId}/{**path}</c>, <c>/healthz</c>, invocation records and
+    /// per-install CORS allowlists.</summary>
     public static IEndpointRouteBuilder MapGatewayEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapMethods(ExtensionEndpoint.Route, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], ExtensionEndpoint.HandleAsync)
+        endpoints.MapMethods(ExtensionEndpoint.Route, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+                (HttpContext context, string extensionId, ExtensionEndpoint gateway) => gateway.HandleAsync(context, extensionId))
             .RequireAuthorization()
             .WithName("InvokeExtension")
             .WithTags("Gateway");
+        // Anonymous at the door because a browser's preflight carries no key; the handler asks for one otherwise.
+        endpoints.MapMethods(ExtensionEndpoint.Route, ["OPTIONS"],
+                (HttpContext context, string extensionId, ExtensionEndpoint gateway) => gateway.HandleOptionsAsync(context, extensionId))
+            .AllowAnonymous()
+            .WithName("ExtensionOptions")
+            .WithTags("Gateway");
+        CorsPolicy.MapAdmin(endpoints);
         endpoints.MapGet("/healthz", HealthEndpoint.Handle).WithName("Health").AllowAnonymous();
         InvocationEndpoints.Map(endpoints);
         return endpoints;

@@ -31,4 +31,10 @@ public static class ProblemCodes
     public const string Internal = "internal";
     public const string InvalidConfig = "invalid_config";
     public const string SecretNotDeclared = "secret_not_declared";
+    public const string RateLimited = "rate_limited";
+    public const string ConcurrencyLimited = "concurrency_limited";
+    public const string IdempotencyKeyReused = "idempotency_key_reused";
+    public const string IdempotencyInProgress = "idempotency_in_progress";
+    public const string CorsOriginDenied = "cors_origin_denied";
+    public const string RequestTimeout = "request_timeout";
 }

@@ -12,38 +12,57 @@ internal static class EndpointMatcher
         var effective = method == "HEAD" ? "GET" : method;
         foreach (var endpoint in endpoints)
         {
-            if (!string.Equals(endpoint.Method, effective, StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var pattern = endpoint.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-            if (pattern.Length != segments.Count)
-            {
-                continue;
-            }
-
-            var parameters = new List<KeyValuePair<string, string>>();
-            var matched = true;
-            for (var i = 0; i < pattern.Length && matched; i++)
-            {
-                if (pattern[i].StartsWith(':'))
-                {
-                    parameters.Add(new(pattern[i][1..], segments[i]));
-                }
-                else
-                {
-                    matched = string.Equals(pattern[i], segments[i], StringComparison.Ordinal);
-                }
-            }
-
-            if (matched)
+            if (string.Equals(endpoint.Method, effective, StringComparison.OrdinalIgnoreCase) && MatchPath(endpoint, segments) is { } parameters)
             {
                 return (endpoint, parameters);
             }
         }
 
         return null;
+    }
+
+    /// <summary>The methods declared for a path (HEAD wherever GET is), for <c>Allow</c>; empty when the path is not declared.</summary>
+    public static List<string> MethodsFor(IReadOnlyList<EndpointSpec> endpoints, IReadOnlyList<string> segments)
+    {
+        var methods = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            if (MatchPath(endpoint, segments) is not null)
+            {
+                var method = endpoint.Method.ToUpperInvariant();
+                methods.Add(method);
+                if (method == "GET")
+                {
+                    methods.Add("HEAD");
+                }
+            }
+        }
+
+        return [.. methods.Distinct(StringComparer.Ordinal)];
+    }
+
+    private static List<KeyValuePair<string, string>>? MatchPath(EndpointSpec endpoint, IReadOnlyList<string> segments)
+    {
+        var pattern = endpoint.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (pattern.Length != segments.Count)
+        {
+            return null;
+        }
+
+        var parameters = new List<KeyValuePair<string, string>>();
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i].StartsWith(':'))
+            {
+                parameters.Add(new(pattern[i][1..], segments[i]));
+            }
+            else if (!string.Equals(pattern[i], segments[i], StringComparison.Ordinal))
+            {
+                return null;
+            }
+        }
+
+        return parameters;
     }
 
     /// <summary>The endpoint's own limits, else the manifest's, clamped to the operator's caps by the runner.</summary>

@@ -1,4 +1,5 @@
 using Dapper;
+using Extensions.Modules.Common;
 using Extensions.Modules.Registry.Contracts;
 using Extensions.Modules.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -7,17 +8,33 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Extensions.Modules.Gateway;
 
-/// <summary><c>GET /api/admin/invocations</c>: recent invocations with their outcome and usage, newest first.</summary>
+/// <summary>
+/// <c>GET /api/admin/invocations</c>: recent invocations with their outcome and usage, newest first. An admin key sees
+/// every tenant's (optionally filtered); a tenant key sees its own tenant's only, and asking for another tenant is refused.
+/// </summary>
 internal static class InvocationEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/api/admin/invocations", ListAsync)
-            .RequireAuthorization(CallerIdentity.AdminPolicy)
+            .RequireAuthorization()
             .WithName("ListInvocations")
             .WithTags("Admin");
 
-    private static async Task<IResult> ListAsync(string? tenant, string? extension, int? limit, IDatabase database, InvocationRecorder recorder, CancellationToken ct)
+    private static async Task<IResult> ListAsync(
+        string? tenant, string? extension, int? limit, HttpContext context, IDatabase database, InvocationRecorder recorder, CancellationToken ct)
     {
+        var caller = CallerIdentity.From(context.User)
+            ?? throw new ExtensionsException(ProblemCodes.Unauthenticated, 401, "send 'Authorization: Bearer <api key>'");
+        if (!caller.IsAdmin)
+        {
+            if (tenant is not null && tenant != caller.TenantId)
+            {
+                throw new ExtensionsException(ProblemCodes.Forbidden, 403, "a tenant key sees its own tenant's invocations only");
+            }
+
+            tenant = caller.TenantId;
+        }
+
         await recorder.FlushAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<InvocationRecord>(new CommandDefinition("""

@@ -13,6 +13,8 @@ namespace Extensions.Modules.Runner.Pool;
 internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    // Stateless handle: one span per dispatch (queue wait + worker round trip), a child of the caller's span.
+    private static readonly System.Diagnostics.ActivitySource Tracing = new("Extensions.Runner");
     private readonly RunnerOptions _options;
     private readonly IHostCalls _hostCalls;
     private readonly ArtifactStore _artifacts;
@@ -150,6 +152,15 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
     }
 
     public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default)
+    {
+        using var activity = Tracing.StartActivity("runner.dispatch");
+        activity?.SetTag("extensions.tenant", request.TenantId).SetTag("extensions.extension", request.ExtensionId).SetTag("extensions.install", request.InstallId);
+        var result = await DispatchAsync(request, cancellationToken);
+        activity?.SetTag("extensions.outcome", result.Outcome.ToString()).SetTag("extensions.fuel", result.Usage.Fuel);
+        return result;
+    }
+
+    private async Task<InvocationResult> DispatchAsync(InvocationRequest request, CancellationToken cancellationToken)
     {
         var worker = await _scheduler.AcquireAsync(request.TenantId, TimeSpan.FromMilliseconds(_options.MaxQueueWaitMs), cancellationToken);
         if (worker is null)

@@ -1,0 +1,103 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Extensions.Modules.Gateway;
+
+/// <summary>
+/// Token buckets per tenant and per install, and a cap on each tenant's invocations in flight. Partition keys are the
+/// authenticated tenant and the resolved install, never anything the client chose, so there are never more partitions
+/// than tenants and installs; idle ones are dropped by the partitioned limiter's own sweep.
+/// </summary>
+internal sealed class GatewayLimiter : IDisposable
+{
+    private readonly PartitionedRateLimiter<string>? _tenants;
+    private readonly PartitionedRateLimiter<string>? _installs;
+    private readonly PartitionedRateLimiter<string>? _concurrency;
+
+    public GatewayLimiter(IOptions<GatewayOptions> options)
+    {
+        var o = options.Value;
+        if (o.TenantRequestsPerSecond > 0)
+        {
+            _tenants = Buckets(o.TenantRequestsPerSecond, o.TenantBurst);
+        }
+
+        if (o.InstallRequestsPerSecond > 0)
+        {
+            _installs = Buckets(o.InstallRequestsPerSecond, o.InstallBurst);
+        }
+
+        if (o.MaxConcurrentPerTenant > 0)
+        {
+            _concurrency = PartitionedRateLimiter.Create<string, string>(tenant => RateLimitPartition.GetConcurrencyLimiter(tenant,
+                _ => new ConcurrencyLimiterOptions { PermitLimit = o.MaxConcurrentPerTenant, QueueLimit = 0 }), StringComparer.Ordinal);
+        }
+    }
+
+    // The partitioned limiter replenishes every bucket from one timer; a timer per bucket would cost more than it buys.
+    private static PartitionedRateLimiter<string> Buckets(int perSecond, int burst) =>
+        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(burst, 1),
+            TokensPerPeriod = perSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = false,
+        }), StringComparer.Ordinal);
+
+    /// <returns>Null when the tenant may go on, else the seconds to wait before retrying.</returns>
+    public int? TryTenant(string tenantId) => Take(_tenants, tenantId);
+
+    /// <returns>Null when the install may go on, else the seconds to wait before retrying.</returns>
+    public int? TryInstall(string tenantId, string installId) => Take(_installs, tenantId + "\n" + installId);
+
+    /// <summary>A slot among the tenant's invocations in flight, or null when they are all taken. Dispose it when done.</summary>
+    public IDisposable? TryEnter(string tenantId)
+    {
+        if (_concurrency is null)
+        {
+            return NoLease.Instance;
+        }
+
+        var lease = _concurrency.AttemptAcquire(tenantId);
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        return null;
+    }
+
+    private static int? Take(PartitionedRateLimiter<string>? limiter, string key)
+    {
+        if (limiter is null)
+        {
+            return null;
+        }
+
+        using var lease = limiter.AttemptAcquire(key);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+    }
+
+    public void Dispose()
+    {
+        _tenants?.Dispose();
+        _installs?.Dispose();
+        _concurrency?.Dispose();
+    }
+
+    private sealed class NoLease : IDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}
