@@ -24,7 +24,8 @@ namespace Extensions.Host
                 .AddRunnerModule(configuration)     // before Registry: workers are up when first-start seeding publishes
                 .AddRegistryModule(configuration)
                 .AddHostApiModule()
-                .AddGatewayModule(configuration);
+                .AddGatewayModule(configuration)
+                .AddAssetsModule(configuration);
             builder.WebHost.UsePlatformListeners(configuration);
 
             var app = builder.Build();
@@ -35,6 +36,7 @@ namespace Extensions.Host
 
             app.MapRegistryEndpoints();
             app.MapGatewayEndpoints();
+            app.MapAssetsEndpoints();
             return app;
         }
     }

@@ -29,4 +29,5 @@ public static class ProblemCodes
     public const string InvalidState = "invalid_state";
     public const string NotFound = "not_found";
     public const string Internal = "internal";
+    public const string WrongAssetOrigin = "wrong_asset_origin";
 }

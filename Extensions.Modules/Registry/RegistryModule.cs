@@ -33,6 +33,7 @@ public static class RegistryModule
         services.TryAddSingleton<PublishService>();
         services.TryAddSingleton<InstallService>();
         services.TryAddSingleton<IInstallResolver, InstallResolver>();
+        services.TryAddSingleton<IInstalledBundles, InstalledBundles>();
         services.AddHostedService<FirstStartSeeder>();
 
         services.AddAuthentication(CallerIdentity.Scheme)

@@ -14,6 +14,7 @@ internal static class ModuleDependencyTable
         ["Bundles"] = ModuleConstraint.Forbid("Registry", "Gateway", "Runner", "HostApi"),
         ["HostApi"] = ModuleConstraint.Forbid("Gateway"),
         ["Gateway"] = ModuleConstraint.ForbidAllExcept("Registry", "Runner", "Bundles", "Common", "Storage"),
+        ["Assets"] = ModuleConstraint.ForbidAllExcept("Registry", "Bundles", "Common", "Storage"),
     };
 }
 
