@@ -16,7 +16,10 @@ internal static class AssetEndpoint
     public const string Route = "/ext-ui/{**path}";
     public const string CacheControl = "public, max-age=31536000, immutable";
 
-    public static async Task HandleAsync(HttpContext context, AssetOrigins origins, IInstalledBundles installed, UiBundleCache cache)
+    /// <summary>Reserved path of the host's iframe SDK under every installed bundle; it wins over a bundle file of that name.</summary>
+    public const string SdkPath = "_sdk/iframe.js";
+
+    public static async Task HandleAsync(HttpContext context, AssetOrigins origins, IInstalledBundles installed, UiBundleCache cache, IframeSdk sdk)
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
@@ -39,6 +42,13 @@ internal static class AssetEndpoint
         {
             await Problems.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound,
                 $"{request.ContentHash} is not an installed version of {request.ExtensionId}");
+            return;
+        }
+
+        if (request.FilePath == SdkPath)
+        {
+            // The SDK changes with the host, not with the bundle: revalidate it instead of caching it forever.
+            await SendAsync(context, sdk.File, "no-cache", origins);
             return;
         }
 

@@ -17,6 +17,7 @@ public static class AssetsModule
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AssetOrigins>();
         services.TryAddSingleton<UiBundleCache>();
+        services.TryAddSingleton<IframeSdk>();
         return services;
     }
 

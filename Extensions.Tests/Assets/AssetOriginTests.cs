@@ -83,6 +83,25 @@ public sealed class AssetOriginTests
     }
 
     [Test]
+    public async Task IframeSdk_IsServedUnderEveryInstalledBundle_FromTheRepositoryFile_AndRevalidated()
+    {
+        var one = await GetAsync("test.uione", _one.ContentHash, "_sdk/iframe.js");
+        var two = await GetAsync("test.uitwo", _two.ContentHash, "_sdk/iframe.js");
+        var notInstalled = await GetAsync("test.uione", _unInstalledHash, "_sdk/iframe.js");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(one.Status, Is.EqualTo(200), one.Text);
+            Assert.That(one.Text, Is.EqualTo(File.ReadAllText(RepoFiles.PathOf("sdk/iframe/index.js"))));
+            Assert.That(one.Header("Content-Type"), Is.EqualTo("text/javascript; charset=utf-8"));
+            Assert.That(one.Header("Cache-Control"), Is.EqualTo("no-cache"));
+            Assert.That(one.Header("ETag"), Does.StartWith("\"sha256-"));
+            Assert.That(two.Body, Is.EqualTo(one.Body));
+            Assert.That(notInstalled.Status, Is.EqualTo(404));
+        });
+    }
+
+    [Test]
     public async Task IfNoneMatch_WithTheETag_Answers304WithoutBody_AndAnotherTagGetsTheFile()
     {
         var first = await GetAsync("test.uione", _one.ContentHash, "ui/app.js");
