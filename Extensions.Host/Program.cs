@@ -25,7 +25,8 @@ namespace Extensions.Host
                 .AddRegistryModule(configuration)
                 .AddHostApiModule()
                 .AddGatewayModule(configuration)
-                .AddAssetsModule(configuration);
+                .AddAssetsModule(configuration)
+                .AddConsoleModule();
             builder.WebHost.UsePlatformListeners(configuration);
 
             var app = builder.Build();
@@ -37,6 +38,7 @@ namespace Extensions.Host
             app.MapRegistryEndpoints();
             app.MapGatewayEndpoints();
             app.MapAssetsEndpoints();
+            app.MapConsoleEndpoints();
             return app;
         }
     }

@@ -15,6 +15,7 @@ internal static class ModuleDependencyTable
         ["HostApi"] = ModuleConstraint.Forbid("Gateway"),
         ["Gateway"] = ModuleConstraint.ForbidAllExcept("Registry", "Runner", "Bundles", "Common", "Storage"),
         ["Assets"] = ModuleConstraint.ForbidAllExcept("Registry", "Bundles", "Common", "Storage"),
+        ["Console"] = ModuleConstraint.ForbidAllExcept("Registry", "Assets", "Bundles", "Common", "Storage"),
     };
 }
 
