@@ -179,6 +179,40 @@ public sealed class ConsoleBrowserTests
     }
 
     [Test]
+    public async Task Navigate_ReloadsAPageOfTheSameBundleWithAFreshNonce_AndIgnoresPathsOutsideIt()
+    {
+        var log = new List<string>();
+        var (page, frame) = await OpenAsync("test.hello-ui", log);
+        await Assertions.Expect(frame.Locator("#greeting")).ToHaveTextAsync("Hello, world");
+        var first = frame.Url;
+        const string Navigate = "async p => (await import(new URL('../_sdk/iframe.js', location.href).href)).navigate(p)";
+
+        await frame.EvaluateAsync(Navigate, "../manifest.json");
+        await Task.Delay(500);
+        var afterRefused = frame.Url;
+        await frame.EvaluateAsync(Navigate, "ui/index.html");
+        IFrame? reloaded = null;
+        for (var n = 0; n < 100 && reloaded is null; n++)
+        {
+            reloaded = page.Frames.FirstOrDefault(f => f.Url.StartsWith(AssetOrigin("test.hello-ui"), StringComparison.Ordinal) && f.Url != first);
+            if (reloaded is null) await Task.Delay(100);
+        }
+
+        Assert.That(reloaded, Is.Not.Null, "the frame was not reloaded");
+        await Assertions.Expect(reloaded!.Locator("#greeting")).ToHaveTextAsync("Hello, world");
+        var second = reloaded.Url;
+        await page.CloseAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterRefused, Is.EqualTo(first));
+            Assert.That(log, Has.Some.Contains("ignored navigation to ../manifest.json"));
+            Assert.That(second.Split('#')[0], Is.EqualTo(first.Split('#')[0]));
+            Assert.That(second.Split('#')[1], Is.Not.EqualTo(first.Split('#')[1]), "every load gets its own nonce");
+        });
+    }
+
+    [Test]
     public async Task Iframe_CannotReachTheConsolesDomStorageOrCookies()
     {
         var (page, frame) = await OpenAsync("test.hello-ui");
