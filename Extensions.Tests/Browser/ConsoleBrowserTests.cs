@@ -31,13 +31,25 @@ public sealed class ConsoleBrowserTests
         await _platform.DeployAsync(ProbeExtension());
         (_playwright, _browser) = await BrowserSession.LaunchAsync();
         _context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 390, Height = 844 } });
-        _context.SetDefaultTimeout(15_000);
+        _context.SetDefaultTimeout(30_000);
 
+        // Signed in once, by keyboard, for every test in this fixture (they share the browser context and its cookie).
         var page = await _context.NewPageAsync();
+        var responses = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Response += (_, r) => responses.Enqueue($"{r.Request.Method} {r.Url} -> {r.Status}");
         await page.GotoAsync(new Uri(_platform.BaseUrl, "/console").ToString());
         await page.GetByLabel("API key").FillAsync(_platform.AdminKey);
         await page.GetByLabel("API key").PressAsync("Enter");
-        await page.WaitForURLAsync("**/console/extensions");
+        try
+        {
+            await page.WaitForURLAsync("**/console/extensions");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"sign-in did not reach the extensions page; at {page.Url}:{Environment.NewLine}{string.Join(Environment.NewLine, responses)}"
+                + $"{Environment.NewLine}{await page.ContentAsync()}");
+        }
+
         await page.CloseAsync();
     }
 
