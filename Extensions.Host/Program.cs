@@ -25,6 +25,8 @@ namespace Extensions.Host
                 .AddRegistryModule(configuration)
                 .AddHostApiModule(configuration)
                 .AddGatewayModule(configuration)
+                .AddAssetsModule(configuration)
+                .AddConsoleModule()
                 .AddTelemetryModule(configuration);
             builder.WebHost.UsePlatformListeners(configuration);
 
@@ -37,6 +39,8 @@ namespace Extensions.Host
             app.MapRegistryEndpoints();
             app.MapGatewayEndpoints();
             app.MapHostApiEndpoints();
+            app.MapAssetsEndpoints();
+            app.MapConsoleEndpoints();
             return app;
         }
     }

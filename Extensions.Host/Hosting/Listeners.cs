@@ -15,7 +15,7 @@ public static class Listeners
     private static readonly object Marker = new();
 
     /// <summary>The bound endpoints, known once the server has started (ports may have been chosen by the OS).</summary>
-    public sealed class Bound
+    public sealed class Bound : IListenerUrls
     {
         public ListenOptions? Console { get; set; }
         public ListenOptions? Assets { get; set; }
@@ -33,7 +33,7 @@ public static class Listeners
         var port = configuration.GetValue("Host:Port", 5080);
         var assetPort = configuration.GetValue("Host:AssetPort", 5081);
         var bound = new Bound();
-        builder.ConfigureServices(s => s.AddSingleton(bound));
+        builder.ConfigureServices(s => s.AddSingleton(bound).AddSingleton<IListenerUrls>(bound));
         return builder.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -50,14 +50,24 @@ public static class Listeners
         });
     }
 
-    /// <summary>Requests on the asset origin get 404 for everything except the asset route (served by the Assets module).</summary>
+    /// <summary>
+    /// Requests on the asset origin get 404 for everything except the asset route (served by the Assets module), and the asset
+    /// route gets 404 on the console origin: extension UI must never run on the origin that holds the session.
+    /// </summary>
     public static IApplicationBuilder UseAssetOriginIsolation(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
             var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-            if (items is not null && items.ContainsKey(AssetConnection) && !context.Request.Path.StartsWithSegments("/ext-ui"))
+            var onAssetOrigin = items is not null && items.ContainsKey(AssetConnection);
+            var assetRoute = context.Request.Path.StartsWithSegments("/ext-ui");
+            if (onAssetOrigin && !assetRoute)
             {
                 return Problems.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound, "the asset origin serves extension UI assets only");
+            }
+
+            if (!onAssetOrigin && assetRoute)
+            {
+                return Problems.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.NotFound, "extension UI assets are served on the asset origin only");
             }
 
             return next(context);

@@ -23,4 +23,15 @@ public sealed class Bundle
     /// <summary>The uncompressed tar exactly as received, i.e. the bytes <see cref="ContentHash"/> covers.</summary>
     public byte[] Tar { get; }
     public byte[] MainModule { get; }
+
+    /// <summary>
+    /// The files a browser may fetch: everything under <c>ui/</c> and whatever the manifest's <c>assets</c> globs match,
+    /// never the manifest or the main module (server code stays on the server).
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, byte[]>> UiFiles()
+    {
+        var globs = Manifest.Assets.Select(AssetGlob.ToRegex).ToList();
+        return Files.Where(f => f.Key != BundlePacker.ManifestFile && f.Key != Manifest.Main
+            && (f.Key.StartsWith("ui/", StringComparison.Ordinal) || globs.Any(g => g.IsMatch(f.Key))));
+    }
 }

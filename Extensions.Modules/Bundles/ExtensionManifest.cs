@@ -19,6 +19,9 @@ public sealed record ExtensionManifest
     public IReadOnlyList<string> Secrets { get; init; } = [];
     public IReadOnlyList<EndpointSpec> Endpoints { get; init; } = [];
     public string? UiEntry { get; init; }
+
+    /// <summary>Where the console shows the extension's UI (<c>ui.hooks</c>); empty when it is not shown.</summary>
+    public IReadOnlyList<UiHook> UiHooks { get; init; } = [];
     public IReadOnlyList<string> Assets { get; init; } = [];
     public ManifestLimits Limits { get; init; } = new(null, null, null);
 

@@ -92,6 +92,7 @@ public static partial class ManifestReader
             var secrets = Secrets(root);
             var endpoints = Endpoints(root);
             var uiEntry = UiEntry(root);
+            var uiHooks = UiHooks(root, uiEntry);
             var assets = Assets(root);
             var limits = Limits(root, "limits");
 
@@ -112,6 +113,7 @@ public static partial class ManifestReader
                 Secrets = secrets,
                 Endpoints = endpoints,
                 UiEntry = uiEntry,
+                UiHooks = uiHooks,
                 Assets = assets,
                 Limits = limits ?? new ManifestLimits(null, null, null),
             };
@@ -288,6 +290,30 @@ public static partial class ManifestReader
             if (!Get(root, "ui", "ui", required: false, out var ui) || !IsObject(ui, "ui")) return null;
             if (!Get(ui, "iframe", "ui.iframe", required: false, out var iframe) || !IsObject(iframe, "ui.iframe")) return null;
             return RelativePath(iframe, "entry", "ui.iframe.entry", required: false);
+        }
+
+        /// <summary><c>ui.hooks</c>: <c>{ "nav": { "label": "..." } }</c>; a hook needs an iframe entry to show.</summary>
+        private List<UiHook> UiHooks(JsonElement root, string? entry)
+        {
+            var result = new List<UiHook>();
+            if (!root.TryGetProperty("ui", out var ui) || ui.ValueKind != JsonValueKind.Object) return result;
+            if (!Get(ui, "hooks", "ui.hooks", required: false, out var hooks) || !IsObject(hooks, "ui.hooks")) return result;
+            foreach (var hook in hooks.EnumerateObject())
+            {
+                var field = $"ui.hooks.{hook.Name}";
+                if (!UiHook.Known.Contains(hook.Name))
+                {
+                    Error(field, $"unknown hook '{hook.Name}' (known: {string.Join(", ", UiHook.Known)})");
+                    continue;
+                }
+                if (!IsObject(hook.Value, field)) continue;
+                var label = RequiredString(hook.Value, "label", $"{field}.label");
+                if (label is not null && (label.Trim().Length is 0 or > 40 || label.Any(char.IsControl)))
+                    Error($"{field}.label", "must be 1-40 characters without control characters");
+                else if (label is not null) result.Add(new UiHook(hook.Name, label.Trim()));
+            }
+            if (result.Count > 0 && entry is null) Error("ui.hooks", "needs ui.iframe.entry: a hook shows the extension's iframe");
+            return result;
         }
 
         private List<string> Assets(JsonElement root)

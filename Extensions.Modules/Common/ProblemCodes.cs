@@ -37,4 +37,5 @@ public static class ProblemCodes
     public const string IdempotencyInProgress = "idempotency_in_progress";
     public const string CorsOriginDenied = "cors_origin_denied";
     public const string RequestTimeout = "request_timeout";
+    public const string WrongAssetOrigin = "wrong_asset_origin";
 }

@@ -18,8 +18,8 @@ internal sealed class CrashPoints
             return;
         }
 
-        await Console.Out.WriteLineAsync($"paused at {point}");
-        await Console.Out.FlushAsync();
+        await System.Console.Out.WriteLineAsync($"paused at {point}");
+        await System.Console.Out.FlushAsync();
         await Task.Delay(Timeout.Infinite);
     }
 }

@@ -35,10 +35,13 @@ public static class RegistryModule
         services.TryAddSingleton<InstallService>();
         services.TryAddSingleton<IInstallResolver, InstallResolver>();
         services.TryAddSingleton<IInstallDirectory, InstallDirectory>();
+        services.TryAddSingleton<IInstalledBundles, InstalledBundles>();
         services.AddHostedService<FirstStartSeeder>();
 
-        services.AddAuthentication(CallerIdentity.Scheme)
+        var authentication = services.AddAuthentication(CallerIdentity.DefaultScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(CallerIdentity.Scheme, null);
+        ConsoleSessions.Register(services, authentication);
+        services.TryAddSingleton<IInstallCatalog, InstallCatalog>();
         services.AddAuthorizationBuilder()
             .AddPolicy(CallerIdentity.AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim("kind", CallerIdentity.AdminKind));
         return services;

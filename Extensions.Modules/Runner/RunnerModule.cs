@@ -44,15 +44,15 @@ public static class RunnerModule
                 case "--module-cache-mb": moduleCacheMb = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-frame-bytes": maxFrameBytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 default:
-                    await Console.Error.WriteLineAsync($"worker: unknown option {args[i]}");
+                    await System.Console.Error.WriteLineAsync($"worker: unknown option {args[i]}");
                     return 2;
             }
         }
 
-        var secretLine = await Console.In.ReadLineAsync(cancellationToken);
+        var secretLine = await System.Console.In.ReadLineAsync(cancellationToken);
         if (pipe is null || secretLine is null)
         {
-            await Console.Error.WriteLineAsync("worker: started by hand? It needs --pipe and the host's secret on stdin; the host starts workers itself.");
+            await System.Console.Error.WriteLineAsync("worker: started by hand? It needs --pipe and the host's secret on stdin; the host starts workers itself.");
             return 2;
         }
 

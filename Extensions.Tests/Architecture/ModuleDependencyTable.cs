@@ -15,6 +15,8 @@ internal static class ModuleDependencyTable
         ["HostApi"] = ModuleConstraint.Forbid("Gateway"),
         ["Gateway"] = ModuleConstraint.ForbidAllExcept("Registry", "Runner", "Bundles", "Common", "Storage"),
         ["Telemetry"] = ModuleConstraint.ForbidAllExcept("Common"),
+        ["Assets"] = ModuleConstraint.ForbidAllExcept("Registry", "Bundles", "Common", "Storage"),
+        ["Console"] = ModuleConstraint.ForbidAllExcept("Registry", "Assets", "Bundles", "Common", "Storage"),
     };
 }
 

@@ -8,7 +8,8 @@ internal static class GuestFixtures
     /// <summary>Writes <c>manifest.json</c> and <c>main.wasm</c> (from WAT) into a new temp directory.</summary>
     public static string Create(string name, string wat, string version = "1.0.0", string[]? capabilities = null,
         (string Method, string Path)[]? endpoints = null, JsonObject? limits = null, string publisher = TestPlatform.TestPublisherName,
-        JsonObject? config = null, string[]? secrets = null, string[]? egressHosts = null)
+        JsonObject? config = null, string[]? secrets = null, string[]? egressHosts = null,
+        IReadOnlyDictionary<string, byte[]>? files = null, JsonObject? ui = null, string[]? assets = null)
     {
         var dir = Tests.TestRun.NewDirectory($"guest-{name}");
         var manifest = new JsonObject
@@ -45,9 +46,50 @@ internal static class GuestFixtures
             manifest["egress"] = new JsonObject { ["allowedHosts"] = new JsonArray([.. egressHosts.Select(h => (JsonNode)h!)]) };
         }
 
+        if (ui is not null)
+        {
+            manifest["ui"] = ui;
+        }
+
+        if (assets is not null)
+        {
+            manifest["assets"] = new JsonArray([.. assets.Select(a => (JsonNode)a!)]);
+        }
+
+        foreach (var (path, content) in files ?? new Dictionary<string, byte[]>())
+        {
+            var full = Path.Combine(dir, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllBytes(full, content);
+        }
+
         File.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString());
         File.WriteAllBytes(Path.Combine(dir, "main.wasm"), Wasmtime.Module.ConvertText(wat));
         return dir;
+    }
+
+    /// <summary>A guest with a UI: <c>ui/index.html</c> as the iframe entry, a script, a stylesheet, an image, a file outside
+    /// <c>ui/</c> picked up by an <c>assets</c> glob, and a file of unknown type. The module answers 200 "ok".</summary>
+    public static string CreateWithUi(string name, string version = "1.0.0", IReadOnlyDictionary<string, byte[]>? extraFiles = null)
+    {
+        var files = new Dictionary<string, byte[]>
+        {
+            ["ui/index.html"] = System.Text.Encoding.UTF8.GetBytes($"<!doctype html><title>{name} {version}</title><script type=module src=app.js></script>"),
+            ["ui/app.js"] = "document.title += ' ready';"u8.ToArray(),
+            ["ui/css/site.css"] = "body { color: #123; }"u8.ToArray(),
+            ["ui/logo.svg"] = "<svg xmlns='http://www.w3.org/2000/svg'/>"u8.ToArray(),
+            ["ui/pixel.png"] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+            ["ui/data.bin"] = [1, 2, 3],
+            ["static/strings.json"] = "{\"hello\":\"world\"}"u8.ToArray(),
+            ["notes/private.txt"] = "not packed"u8.ToArray(),
+        };
+        foreach (var (path, content) in extraFiles ?? new Dictionary<string, byte[]>())
+        {
+            files[path] = content;
+        }
+
+        return Create(name, Ok, version, files: files, assets: ["static/*.json"],
+            ui: new JsonObject { ["iframe"] = new JsonObject { ["entry"] = "ui/index.html" }, ["hooks"] = new JsonObject { ["nav"] = new JsonObject { ["label"] = name } } });
     }
 
     /// <summary>A guest that answers 200 with a fixed body.</summary>

@@ -6,6 +6,9 @@ namespace Extensions.Modules.Registry.Contracts;
 public sealed record CallerIdentity(string TenantId, string KeyId, string Kind, string Name)
 {
     public const string Scheme = "ApiKey";
+
+    /// <summary>The default scheme: <see cref="Scheme"/> when an Authorization header is sent, else the console session cookie.</summary>
+    public const string DefaultScheme = "ApiKeyOrSession";
     public const string AdminPolicy = "admin";
     public const string AdminKind = "admin";
     public const string TenantKind = "tenant";

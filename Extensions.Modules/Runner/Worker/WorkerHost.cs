@@ -77,7 +77,7 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
             // Once the worker is leaving, its pipe closing under the other serving threads is expected.
             if (!_exit.Task.IsCompleted)
             {
-                Console.Error.WriteLine($"worker: {ex.GetType().Name}: {ex.Message}");
+                System.Console.Error.WriteLine($"worker: {ex.GetType().Name}: {ex.Message}");
                 Exit(1);
             }
         }

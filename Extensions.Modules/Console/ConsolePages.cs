@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Text;
+using Extensions.Modules.Assets;
+using Extensions.Modules.Registry.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Extensions.Modules.Console;
+
+/// <summary>
+/// The console's pages under <c>/console</c>: sign-in with an API key, the tenant's extensions with provenance, and one page per
+/// extension UI that frames it from its own asset origin. State-changing forms carry the session's CSRF token and must come from
+/// this origin.
+/// </summary>
+internal static class ConsolePages
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        var console = endpoints.MapGroup(ConsoleSession.ConsolePath).AllowAnonymous().WithTags("Console");
+        console.MapGet("/", (HttpContext c) => Results.Redirect("/console/extensions"));
+        console.MapGet("/sign-in", SignInPage);
+        console.MapPost("/sign-in", SignInAsync).DisableAntiforgery();
+        console.MapPost("/sign-out", SignOutAsync).DisableAntiforgery();
+        console.MapGet("/extensions", ExtensionsAsync);
+        console.MapGet("/ext/{extensionId}", ExtensionPageAsync);
+        console.MapGet("/static/{name}", StaticFiles.Serve);
+    }
+
+    private static IResult SignInPage(HttpContext context, IConsoleSessions sessions, string? error = null)
+    {
+        if (sessions.Caller(context) is not null && error is null)
+        {
+            return Results.Redirect("/console/extensions");
+        }
+
+        var main = new StringBuilder("<section class=\"card narrow\"><h1>Sign in</h1>");
+        if (error is not null)
+        {
+            main.Append("<p class=\"alert\" role=\"alert\" id=\"sign-in-error\">").Append(Html.E(error)).Append("</p>");
+        }
+
+        main.Append("<form method=\"post\" action=\"/console/sign-in\" class=\"stack\">")
+            .Append("<label for=\"key\">API key</label>")
+            .Append("<input id=\"key\" name=\"key\" type=\"password\" autocomplete=\"current-password\" required autofocus spellcheck=\"false\"")
+            .Append(" aria-describedby=\"key-help\"")
+            .Append(error is null ? "" : " aria-invalid=\"true\"").Append('>')
+            .Append("<p id=\"key-help\" class=\"muted\">The admin key is in <code>admin.key</code> in the data directory.</p>")
+            .Append("<button type=\"submit\">Sign in</button></form></section>");
+        return Page(context, error is null ? 200 : 401, Html.Page("Sign in", main.ToString(), null, []), frameSrc: null);
+    }
+
+    private static async Task<IResult> SignInAsync(HttpContext context, IConsoleSessions sessions)
+    {
+        if (!IsSameOrigin(context) || !context.Request.HasFormContentType)
+        {
+            return Page(context, 403, Html.Page("Refused", "<p class=\"alert\" role=\"alert\">Sign-in must come from the console's own page.</p>", null, []), null);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var key = form["key"].ToString();
+        var caller = key.Length is > 0 and <= 256 ? await sessions.SignInAsync(context, key) : null;
+        return caller is null
+            ? SignInPage(context, sessions, "That key is unknown or revoked.")
+            : Results.Redirect("/console/extensions");
+    }
+
+    private static async Task<IResult> SignOutAsync(HttpContext context, IConsoleSessions sessions)
+    {
+        if (!await IsValidFormAsync(context, sessions))
+        {
+            return Page(context, 403, Html.Page("Refused", "<p class=\"alert\" role=\"alert\">The form's security token is missing or wrong; reload the page and try again.</p>", null, []), null);
+        }
+
+        await sessions.SignOutAsync(context);
+        return Results.Redirect("/console/sign-in");
+    }
+
+    private static async Task<IResult> ExtensionsAsync(HttpContext context, IConsoleSessions sessions, IInstallCatalog catalog, IInstallResolver resolver)
+    {
+        if (Viewer(context, sessions) is not { } viewer)
+        {
+            return Results.Redirect("/console/sign-in");
+        }
+
+        var installs = await catalog.ListAsync(viewer.Tenant, context.RequestAborted);
+        var nav = await NavAsync(viewer, installs, resolver, context.RequestAborted);
+        var main = new StringBuilder("<h1>Extensions</h1>");
+        if (installs.Count == 0)
+        {
+            main.Append("<p>No extensions are installed for this tenant.</p>");
+        }
+        else
+        {
+            main.Append("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Installed extensions\"><table><thead><tr>")
+                .Append("<th scope=\"col\">Extension</th><th scope=\"col\">Version</th><th scope=\"col\">State</th>")
+                .Append("<th scope=\"col\">Signer</th><th scope=\"col\">Content hash</th></tr></thead><tbody>");
+            foreach (var install in installs)
+            {
+                var page = nav.FirstOrDefault(n => n.Href == PageHref(install.ExtensionId));
+                main.Append("<tr data-extension=\"").Append(Html.E(install.ExtensionId)).Append("\"><th scope=\"row\">")
+                    .Append(page.Href is null ? Html.E(install.ExtensionId) : $"<a href=\"{Html.E(page.Href)}\">{Html.E(install.ExtensionId)}</a>")
+                    .Append("</th><td>").Append(Html.E(install.Version))
+                    .Append("</td><td><span class=\"state state-").Append(Html.E(install.State)).Append("\">").Append(Html.E(install.State)).Append("</span>")
+                    .Append(install.StateReason is null ? "" : $"<br><small>{Html.E(install.StateReason)}</small>")
+                    .Append("</td><td><code>").Append(Html.E(install.SignerKeyId)).Append("</code></td><td>").Append(Html.Hash(install.ContentHash))
+                    .Append("</td></tr>");
+            }
+
+            main.Append("</tbody></table></div>");
+        }
+
+        return Page(context, 200, Html.Page("Extensions", main.ToString(), viewer, nav, "/console/extensions"), frameSrc: null);
+    }
+
+    private static async Task<IResult> ExtensionPageAsync(
+        string extensionId, HttpContext context, IConsoleSessions sessions, IInstallCatalog catalog, IInstallResolver resolver, AssetOrigins origins)
+    {
+        if (Viewer(context, sessions) is not { } viewer)
+        {
+            return Results.Redirect("/console/sign-in");
+        }
+
+        var installs = await catalog.ListAsync(viewer.Tenant, context.RequestAborted);
+        var nav = await NavAsync(viewer, installs, resolver, context.RequestAborted);
+        var resolved = await resolver.ResolveAsync(viewer.Tenant, extensionId, context.RequestAborted);
+        if (resolved.Install is not { Manifest.UiEntry: { } entry } install)
+        {
+            var why = resolved.Install is null ? "is not installed and enabled for this tenant" : "has no UI";
+            return Page(context, 404, Html.Page("Not found", $"<h1>Not found</h1><p>{Html.E(extensionId)} {why}.</p>", viewer, nav), null);
+        }
+
+        var origin = origins.OriginFor(install.ExtensionId);
+        var title = install.Manifest.DisplayName ?? install.ExtensionId;
+        var locale = context.Request.Headers.AcceptLanguage.ToString().Split(',')[0].Split(';')[0].Trim();
+        var main = new StringBuilder()
+            .Append("<div class=\"ext-head\"><h1>").Append(Html.E(title)).Append("</h1><p class=\"muted\">")
+            .Append(Html.E(install.ExtensionId)).Append(' ').Append(Html.E(install.Version)).Append(" · ").Append(Html.Hash(install.ContentHash))
+            .Append("</p></div>")
+            .Append("<div id=\"ext-frame\" class=\"ext-frame\"")
+            .Append(Data("origin", origin)).Append(Data("extension", install.ExtensionId)).Append(Data("hash", install.ContentHash))
+            .Append(Data("entry", entry)).Append(Data("title", title)).Append(Data("tenant", viewer.Tenant))
+            .Append(Data("user-id", viewer.KeyId)).Append(Data("user-name", viewer.Name)).Append(Data("user-kind", viewer.Kind))
+            .Append(Data("locale", locale.Length is > 0 and <= 35 ? locale : "en"))
+            .Append("></div><p id=\"ext-status\" class=\"muted\" role=\"status\" aria-live=\"polite\">Loading…</p>");
+        return Page(context, 200, Html.Page(title, main.ToString(), viewer, nav, PageHref(install.ExtensionId)), frameSrc: origin);
+    }
+
+    private static string Data(string name, string value) => $" data-{name}=\"{Html.E(value)}\"";
+
+    private static string PageHref(string extensionId) => $"/console/ext/{extensionId}";
+
+    /// <summary>The console's navigation: the extensions list, then one entry per enabled install with a <c>nav</c> UI hook.</summary>
+    private static async Task<IReadOnlyList<(string Href, string Label)>> NavAsync(
+        ConsoleViewer viewer, IReadOnlyList<InstallSummary> installs, IInstallResolver resolver, CancellationToken ct)
+    {
+        var nav = new List<(string, string)> { ("/console/extensions", "Extensions") };
+        foreach (var install in installs.Where(i => i.State == "enabled"))
+        {
+            var resolved = await resolver.ResolveAsync(viewer.Tenant, install.ExtensionId, ct);
+            if (resolved.Install?.Manifest is { UiEntry: not null } manifest && manifest.UiHooks.FirstOrDefault(h => h.Place == "nav") is { } hook)
+            {
+                nav.Add((PageHref(install.ExtensionId), hook.Label));
+            }
+        }
+
+        return nav;
+    }
+
+    private static ConsoleViewer? Viewer(HttpContext context, IConsoleSessions sessions) =>
+        sessions.Caller(context) is { } caller && sessions.CsrfToken(context) is { } csrf
+            ? new ConsoleViewer(caller.TenantId, caller.KeyId, caller.Name, caller.Kind, csrf)
+            : null;
+
+    private static async Task<bool> IsValidFormAsync(HttpContext context, IConsoleSessions sessions)
+    {
+        if (!IsSameOrigin(context) || !context.Request.HasFormContentType)
+        {
+            return false;
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        return sessions.IsValidCsrf(context, form["csrf"].ToString());
+    }
+
+    /// <summary>Browsers say where a form came from; refuse one posted from another site or origin.</summary>
+    private static bool IsSameOrigin(HttpContext context)
+    {
+        var site = context.Request.Headers["Sec-Fetch-Site"].ToString();
+        if (site.Length > 0 && site != "same-origin")
+        {
+            return false;
+        }
+
+        var origin = context.Request.Headers.Origin.ToString();
+        return origin.Length == 0 || string.Equals(origin, $"{context.Request.Scheme}://{context.Request.Host}", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Every console page: no caching, no framing, scripts and styles from this origin only, frames only from one asset origin.</summary>
+    private static IResult Page(HttpContext context, int status, string html, string? frameSrc)
+    {
+        var headers = context.Response.Headers;
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+        headers.ContentSecurityPolicy = string.Create(CultureInfo.InvariantCulture,
+            $"default-src 'self'; frame-src {frameSrc ?? "'none'"}; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+}
