@@ -1,77 +1,59 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Extensions.Modules.Bundles;
 using Extensions.Modules.Runner.Contracts;
 
 namespace Extensions.Host.Commands;
 
-/// <summary><c>invoke</c>: one request against a directory or bundle through a real worker process, with no server.</summary>
+/// <summary><c>invoke</c>: requests against a directory or bundle through a real worker process, with no server.</summary>
 internal static class InvokeVerb
 {
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "Extension directory or bundle file" };
-        var method = new Argument<string>("method") { Description = "HTTP method, e.g. GET" };
-        var path = new Argument<string>("path") { Description = "Path after /api/ext/{id}, e.g. /hello/Ada" };
+        var method = new Argument<string?>("method") { Description = "HTTP method, e.g. GET (single-request form)", Arity = ArgumentArity.ZeroOrOne };
+        var path = new Argument<string?>("path") { Description = "Path after /api/ext/{id}, e.g. /hello/Ada (single-request form)", Arity = ArgumentArity.ZeroOrOne };
         var body = new Option<string?>("--body") { Description = "File whose bytes are the request body" };
         var headers = new Option<string[]>("--header") { Description = "Request header K:V (repeatable)", AllowMultipleArgumentsPerToken = false };
         var config = new Option<string[]>("--config") { Description = "Install configuration K=V, V as JSON or plain text (repeatable)" };
-        var command = new Command("invoke", "Run one request through the real worker path with no server; exit code 0 on 2xx.")
+        var fixtures = new Option<string?>("--fixtures") { Description = "Run every request of this fixtures file (JSON) and check the responses; exit code 1 if any fails" };
+        var junit = new Option<string?>("--junit") { Description = "With --fixtures: also write the results as JUnit XML to this file" };
+        var command = new Command("invoke",
+            "Run requests through the real worker path with no server: one request (exit code 0 on 2xx), or a fixtures file as a test suite.")
         {
-            source, method, path, body, headers, config,
+            source, method, path, body, headers, config, fixtures, junit,
         };
         command.SetAction((parse, ct) => Verbs.Guard(async () =>
         {
-            var src = parse.GetValue(source)!;
-            var bundle = Directory.Exists(src)
-                ? BundleReader.Read(BundlePacker.Pack(src).Tar)
-                : File.Exists(src) ? BundleReader.Read(await File.ReadAllBytesAsync(src, ct)) : throw new CliException($"{src} is neither a directory nor a bundle file");
-
-            // A throw-away data directory: the module is precompiled and run exactly as the server would.
-            var scratch = Directory.CreateTempSubdirectory("ext-invoke-").FullName;
-            var modulePath = Path.Combine(scratch, "main.wasm");
-            await File.WriteAllBytesAsync(modulePath, bundle.MainModule, ct);
-            try
+            var fixturesFile = parse.GetValue(fixtures);
+            var (m, p) = (parse.GetValue(method), parse.GetValue(path));
+            if (fixturesFile is not null)
             {
-                var requestHeaders = (parse.GetValue(headers) ?? []).Select(h => Split(h, ':', "--header")).ToList();
-                var configPairs = (parse.GetValue(config) ?? []).Select(c => Split(c, '=', "--config")).Select(p => new KeyValuePair<string, string>(p.Key, AsJson(p.Value))).ToList();
-                var requestBody = parse.GetValue(body) is { } bodyFile ? await File.ReadAllBytesAsync(bodyFile, ct) : [];
+                if (m is not null)
+                {
+                    throw new CliException("give either METHOD PATH or --fixtures FILE, not both");
+                }
 
-                var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-                {
-                    ContentRootPath = AppContext.BaseDirectory,
-                    DisableDefaults = false,
-                });
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["Runner:Workers"] = "1",
-                    // An author running one request wants every line the guest logs.
-                    ["Logging:LogLevel:Extensions.Guest"] = "Debug",
-                    ["Storage:DataDirectory"] = scratch,
-                });
-                builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);
-                builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule(builder.Configuration);
-                using var host = builder.Build();
-                await host.StartAsync(ct);
-                try
-                {
-                    var runner = host.Services.GetRequiredService<IExtensionRunner>();
-                    var moduleHash = Modules.Storage.ContentHash.Of(bundle.MainModule);
-                    var result = await Microsoft.Extensions.DependencyInjection.GatewayModule.InvokeLocalAsync(runner, bundle.Manifest, moduleHash, modulePath,
-                        parse.GetValue(method)!, parse.GetValue(path)!, requestHeaders, requestBody, configPairs, ct)
-                        ?? throw new CliException($"{bundle.Manifest.ExtensionId} declares no endpoint {parse.GetValue(method)!.ToUpperInvariant()} {parse.GetValue(path)}");
-                    return Print(result);
-                }
-                finally
-                {
-                    await host.StopAsync(CancellationToken.None);
-                }
+                return await FixtureRun.RunAsync(parse.GetValue(source)!, fixturesFile, parse.GetValue(junit), ct);
             }
-            finally
+
+            if (m is null || p is null)
             {
-                Directory.Delete(scratch, recursive: true);
+                throw new CliException("give METHOD and PATH (e.g. invoke . GET /hello), or --fixtures FILE");
             }
+
+            if (parse.GetValue(junit) is not null)
+            {
+                throw new CliException("--junit needs --fixtures");
+            }
+
+            var requestHeaders = (parse.GetValue(headers) ?? []).Select(h => Split(h, ':', "--header")).ToList();
+            var configPairs = (parse.GetValue(config) ?? []).Select(c => Split(c, '=', "--config")).Select(pair => new KeyValuePair<string, string>(pair.Key, AsJson(pair.Value))).ToList();
+            var requestBody = parse.GetValue(body) is { } bodyFile ? await File.ReadAllBytesAsync(bodyFile, ct) : [];
+            await using var runtime = await LocalRuntime.StartAsync(parse.GetValue(source)!, verboseGuestLog: true, ct);
+            var result = await runtime.InvokeAsync(m, p, requestHeaders, requestBody, configPairs, ct)
+                ?? throw new CliException($"{runtime.Manifest.ExtensionId} declares no endpoint {m.ToUpperInvariant()} {p}");
+            return Print(result);
         }));
         return command;
     }
