@@ -19,6 +19,7 @@ internal static class Verbs
             AdminVerbs.Install(),
             AdminVerbs.Trust(),
             InvokeVerb.Create(),
+            NewVerb.Create(),
         };
         return root;
     }
