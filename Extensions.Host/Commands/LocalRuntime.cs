@@ -53,6 +53,8 @@ internal sealed class LocalRuntime : IAsyncDisposable
                 ["Storage:DataDirectory"] = scratch,
             });
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);
+            // stdout carries the response or the results table only, so scripts can read it; every log line goes to stderr.
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule(builder.Configuration);
             var host = builder.Build();
             await host.StartAsync(ct);

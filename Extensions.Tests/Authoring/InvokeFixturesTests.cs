@@ -137,6 +137,18 @@ public sealed class InvokeFixturesTests
         Assert.That(neither.Stderr, Does.Contain("--fixtures FILE"));
     }
 
+    [Test]
+    public async Task SingleRequest_KeepsTheResponseOnStdout_AndTheGuestLogOnStderr()
+    {
+        var (exit, stdout, stderr) = await HostProcess.RunAsync(_work, "invoke", Samples.Copy("hello-c"), "GET", "/hello/Ada");
+
+        Assert.That(exit, Is.Zero, stderr);
+        Assert.That(stdout, Does.StartWith("200\n"));
+        Assert.That(stdout.TrimEnd(), Does.EndWith("""{"message":"Hello, Ada"}"""));
+        Assert.That(stdout, Does.Not.Contain("greeting"));
+        Assert.That(stderr, Does.Contain("greeting Ada").And.Contain("fuel"));
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_work, name);
