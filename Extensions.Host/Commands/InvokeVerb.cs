@@ -1,88 +1,62 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Extensions.Modules.Bundles;
 using Extensions.Modules.Runner.Contracts;
 
 namespace Extensions.Host.Commands;
 
-/// <summary><c>invoke</c>: one request against a directory or bundle through a real worker process, with no server.</summary>
+/// <summary><c>invoke</c>: requests against a directory or bundle through a real worker process, with no server.</summary>
 internal static class InvokeVerb
 {
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "Extension directory or bundle file" };
-        var method = new Argument<string>("method") { Description = "HTTP method, e.g. GET" };
-        var path = new Argument<string>("path") { Description = "Path after /api/ext/{id}, e.g. /hello/Ada" };
+        var method = new Argument<string?>("method") { Description = "HTTP method, e.g. GET (single-request form)", Arity = ArgumentArity.ZeroOrOne };
+        var path = new Argument<string?>("path") { Description = "Path after /api/ext/{id}, e.g. /hello/Ada (single-request form)", Arity = ArgumentArity.ZeroOrOne };
         var body = new Option<string?>("--body") { Description = "File whose bytes are the request body" };
         var headers = new Option<string[]>("--header") { Description = "Request header K:V (repeatable)", AllowMultipleArgumentsPerToken = false };
         var config = new Option<string[]>("--config") { Description = "Install configuration K=V, V as JSON or plain text (repeatable)" };
+        var fixtures = new Option<string?>("--fixtures") { Description = "Run every request of this fixtures file (JSON) and check the responses; exit code 1 if any fails" };
+        var junit = new Option<string?>("--junit") { Description = "With --fixtures: also write the results as JUnit XML to this file" };
         var secrets = new Option<string[]>("--secret") { Description = "Install secret K=V for a name the manifest declares (repeatable); stored encrypted in the run's scratch directory" };
-        var command = new Command("invoke", "Run one request through the real worker path with no server; exit code 0 on 2xx.")
+        var command = new Command("invoke",
+            "Run requests through the real worker path with no server: one request (exit code 0 on 2xx), or a fixtures file as a test suite.")
         {
-            source, method, path, body, headers, config, secrets,
+            source, method, path, body, headers, config, secrets, fixtures, junit,
         };
         command.SetAction((parse, ct) => Verbs.Guard(async () =>
         {
-            var src = parse.GetValue(source)!;
-            var bundle = Directory.Exists(src)
-                ? BundleReader.Read(BundlePacker.Pack(src).Tar)
-                : File.Exists(src) ? BundleReader.Read(await File.ReadAllBytesAsync(src, ct)) : throw new CliException($"{src} is neither a directory nor a bundle file");
-
-            // A throw-away data directory: the module is precompiled and run exactly as the server would.
-            var scratch = Directory.CreateTempSubdirectory("ext-invoke-").FullName;
-            var modulePath = Path.Combine(scratch, "main.wasm");
-            await File.WriteAllBytesAsync(modulePath, bundle.MainModule, ct);
-            try
+            var fixturesFile = parse.GetValue(fixtures);
+            var (m, p) = (parse.GetValue(method), parse.GetValue(path));
+            if (fixturesFile is not null)
             {
-                var requestHeaders = (parse.GetValue(headers) ?? []).Select(h => Split(h, ':', "--header")).ToList();
-                var configPairs = (parse.GetValue(config) ?? []).Select(c => Split(c, '=', "--config")).Select(p => new KeyValuePair<string, string>(p.Key, AsJson(p.Value))).ToList();
-                var requestBody = parse.GetValue(body) is { } bodyFile ? await File.ReadAllBytesAsync(bodyFile, ct) : [];
-                var secretPairs = (parse.GetValue(secrets) ?? []).Select(c => Split(c, '=', "--secret")).ToList();
-                foreach (var (name, _) in secretPairs)
+                if (m is not null)
                 {
-                    if (!bundle.Manifest.Secrets.Contains(name, StringComparer.Ordinal))
-                    {
-                        throw new CliException($"--secret '{name}': the manifest declares no such secret (declared: {(bundle.Manifest.Secrets.Count == 0 ? "none" : string.Join(", ", bundle.Manifest.Secrets))})");
-                    }
+                    throw new CliException("give either METHOD PATH or --fixtures FILE, not both");
                 }
 
-                var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-                {
-                    ContentRootPath = AppContext.BaseDirectory,
-                    DisableDefaults = false,
-                });
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["Runner:Workers"] = "1",
-                    // An author running one request wants every line the guest logs.
-                    ["Logging:LogLevel:Extensions.Guest"] = "Debug",
-                    ["Storage:DataDirectory"] = scratch,
-                });
-                builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);
-                builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule(builder.Configuration);
-                using var host = builder.Build();
-                await host.StartAsync(ct);
-                try
-                {
-                    await Microsoft.Extensions.DependencyInjection.HostApiModule.SetSecretsAsync(host.Services,
-                        Microsoft.Extensions.DependencyInjection.GatewayModule.LocalInstallId, secretPairs, ct);
-                    var runner = host.Services.GetRequiredService<IExtensionRunner>();
-                    var moduleHash = Modules.Storage.ContentHash.Of(bundle.MainModule);
-                    var result = await Microsoft.Extensions.DependencyInjection.GatewayModule.InvokeLocalAsync(runner, bundle.Manifest, moduleHash, modulePath,
-                        parse.GetValue(method)!, parse.GetValue(path)!, requestHeaders, requestBody, configPairs, ct)
-                        ?? throw new CliException($"{bundle.Manifest.ExtensionId} declares no endpoint {parse.GetValue(method)!.ToUpperInvariant()} {parse.GetValue(path)}");
-                    return Print(result);
-                }
-                finally
-                {
-                    await host.StopAsync(CancellationToken.None);
-                }
+                return await FixtureRun.RunAsync(parse.GetValue(source)!, fixturesFile, parse.GetValue(junit), ct);
             }
-            finally
+
+            if (m is null || p is null)
             {
-                Directory.Delete(scratch, recursive: true);
+                throw new CliException("give METHOD and PATH (e.g. invoke . GET /hello), or --fixtures FILE");
             }
+
+            if (parse.GetValue(junit) is not null)
+            {
+                throw new CliException("--junit needs --fixtures");
+            }
+
+            var requestHeaders = (parse.GetValue(headers) ?? []).Select(h => Split(h, ':', "--header")).ToList();
+            var configPairs = (parse.GetValue(config) ?? []).Select(c => Split(c, '=', "--config")).Select(pair => new KeyValuePair<string, string>(pair.Key, AsJson(pair.Value))).ToList();
+            var requestBody = parse.GetValue(body) is { } bodyFile ? await File.ReadAllBytesAsync(bodyFile, ct) : [];
+            var secretPairs = (parse.GetValue(secrets) ?? []).Select(c => Split(c, '=', "--secret")).ToList();
+            await using var runtime = await LocalRuntime.StartAsync(parse.GetValue(source)!, verboseGuestLog: true, ct);
+            await runtime.SetSecretsAsync(secretPairs, ct);
+            var result = await runtime.InvokeAsync(m, p, requestHeaders, requestBody, configPairs, ct)
+                ?? throw new CliException($"{runtime.Manifest.ExtensionId} declares no endpoint {m.ToUpperInvariant()} {p}");
+            return Print(result);
         }));
         return command;
     }
@@ -112,9 +86,7 @@ internal static class InvokeVerb
     private static KeyValuePair<string, string> Split(string value, char separator, string option)
     {
         var i = value.IndexOf(separator, StringComparison.Ordinal);
-        // A malformed --secret may be the value itself: never echo it.
-        var shown = option == "--secret" ? "" : $" '{value}'";
-        return i <= 0 ? throw new CliException($"{option}{shown} must look like KEY{separator}VALUE") : new(value[..i].Trim(), value[(i + 1)..].Trim());
+        return i <= 0 ? throw new CliException($"{option} '{value}' must look like KEY{separator}VALUE") : new(value[..i].Trim(), value[(i + 1)..].Trim());
     }
 
     /// <summary>Config values are JSON; a bare word is taken as a string for convenience.</summary>

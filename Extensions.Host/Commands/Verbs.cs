@@ -28,6 +28,7 @@ internal static class Verbs
             RegistryVerbs.Config(),
             RegistryVerbs.Audit(),
             InvokeVerb.Create(),
+            NewVerb.Create(),
         };
         return root;
     }

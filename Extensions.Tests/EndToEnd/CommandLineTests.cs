@@ -112,6 +112,7 @@ public sealed class CommandLineTests
     [TestCase("install")]
     [TestCase("invoke")]
     [TestCase("trust")]
+    [TestCase("new")]
     public async Task EveryVerb_HasHelp(string verb)
     {
         var (exit, stdout, _) = await HostProcess.RunAsync(_work, verb, "--help");

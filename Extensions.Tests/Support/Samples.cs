@@ -18,6 +18,9 @@ internal static class Samples
         throw new InvalidOperationException("the repository root (Extensions.sln) is not above the test binaries");
     });
 
+    /// <summary>The folder of sample <paramref name="name"/> in the repository.</summary>
+    public static string PathOf(string name) => Path.Combine(Root.Value, name);
+
     /// <summary>
     /// A copy of sample <paramref name="name"/> (manifest + its <c>main</c> module) under the test publisher (whose key the test
     /// platform signs with), optionally with its manifest changed further.

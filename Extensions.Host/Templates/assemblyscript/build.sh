@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds build/{{name}}.wasm with AssemblyScript (npm). The module imports only ext.*.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -d node_modules ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+mkdir -p build
+# --exportStart _initialize: reactor style (the host calls _initialize once per instance).
+# --use abort=...: aborts log through ext.log and trap, instead of importing env.abort.
+npx --no-install asc assembly/index.ts -O3 --runtime incremental \
+  --exportStart _initialize \
+  --use abort=~lib/@extensions/sdk-assemblyscript/assembly/index/abort \
+  -o build/{{name}}.wasm
+echo "built build/{{name}}.wasm ($(wc -c < build/{{name}}.wasm) bytes)"
