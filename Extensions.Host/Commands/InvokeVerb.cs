@@ -86,7 +86,9 @@ internal static class InvokeVerb
     private static KeyValuePair<string, string> Split(string value, char separator, string option)
     {
         var i = value.IndexOf(separator, StringComparison.Ordinal);
-        return i <= 0 ? throw new CliException($"{option} '{value}' must look like KEY{separator}VALUE") : new(value[..i].Trim(), value[(i + 1)..].Trim());
+        // A malformed --secret may be the value itself: never echo it.
+        var shown = option == "--secret" ? "" : $" '{value}'";
+        return i <= 0 ? throw new CliException($"{option}{shown} must look like KEY{separator}VALUE") : new(value[..i].Trim(), value[(i + 1)..].Trim());
     }
 
     /// <summary>Config values are JSON; a bare word is taken as a string for convenience.</summary>
