@@ -173,4 +173,28 @@ public sealed class KvCapabilityTests
         using var neighbour = await _platform.Admin.PostAsync("/api/ext/test.kv-counter/counters/untouched", null);
         await TestPlatform.EnsureSuccessAsync(neighbour);
     }
+
+    [Test]
+    public async Task EachCapabilityCall_IsASpan_UnderTheInvocationsDispatchSpan()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Extensions.Gateway" or "Extensions.Runner",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        using var response = await _platform.Admin.PostAsync("/api/ext/test.kv-counter/counters/traced", null);
+        await TestPlatform.EnsureSuccessAsync(response);
+        var requestId = response.Headers.GetValues("x-request-id").Single();
+
+        var gateway = spans.Single(s => s.Source.Name == "Extensions.Gateway" && (string?)s.GetTagItem("extensions.request_id") == requestId);
+        var dispatch = spans.Single(s => s.OperationName == "runner.dispatch" && s.ParentSpanId == gateway.SpanId);
+        var calls = spans.Where(s => s.ParentSpanId == dispatch.SpanId).ToList();
+        Assert.That(calls.Select(s => s.OperationName), Is.EquivalentTo(new[] { "hostcall kv_get", "hostcall kv_put" }));
+        Assert.That(calls.Select(s => s.TraceId).Distinct(), Is.EqualTo(new[] { gateway.TraceId }));
+        Assert.That(calls.Single(s => s.OperationName == "hostcall kv_put").GetTagItem("extensions.result"), Is.GreaterThan(0L));
+    }
 }

@@ -315,6 +315,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             return;
         }
 
+        // A span per capability call, child of the invocation's dispatch span (the read thread has no ambient one).
+        var ambient = Activity.Current;
+        var span = WorkerPool.Tracing.StartActivity("hostcall " + call.Import, ActivityKind.Internal, pending.TraceParent);
+        span?.SetTag("extensions.import", call.Import).SetTag("extensions.extension", pending.Request.ExtensionId).SetTag("extensions.tenant", pending.Request.TenantId);
+
         // Started on the read thread: a call that completes synchronously (a KV read) is answered here without a thread
         // hop. Capabilities that may wait (writes, network) yield first, so the pipe keeps flowing meanwhile.
         ValueTask<HostCallReply> work;
@@ -340,15 +345,27 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             }
 
             pending.EndCall();
+            End(span, reply);
             ReplyNow(id, reply);
         }
         else
         {
-            _ = FinishAsync(id, pending, call, work);
+            _ = FinishAsync(id, pending, call, work, span);
+        }
+
+        Activity.Current = ambient;
+    }
+
+    private static void End(Activity? span, HostCallReply reply)
+    {
+        if (span is not null)
+        {
+            span.SetTag("extensions.result", reply.Code);
+            span.Dispose();
         }
     }
 
-    private async Task FinishAsync(ulong id, Pending pending, HostCall call, ValueTask<HostCallReply> work)
+    private async Task FinishAsync(ulong id, Pending pending, HostCall call, ValueTask<HostCallReply> work, Activity? span)
     {
         HostCallReply reply;
         try
@@ -361,6 +378,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
 
         pending.EndCall();
+        End(span, reply);
         await ReplyAsync(id, reply);
     }
 
@@ -531,6 +549,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         private int _logBytes;
 
         public InvocationRequest Request { get; } = request;
+
+        /// <summary>The dispatch span this invocation runs under, if traced: capability calls become its children.</summary>
+        public ActivityContext TraceParent { get; } = Activity.Current?.Context ?? default;
         // Completed by the read loop; the caller resumes inline there (one thread hop less per request), so nothing after
         // an invocation may block: the gateway only writes the response.
         public TaskCompletionSource<InvocationResult> Completion { get; } = new();

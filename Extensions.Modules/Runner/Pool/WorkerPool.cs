@@ -14,7 +14,7 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     // Stateless handle: one span per dispatch (queue wait + worker round trip), a child of the caller's span.
-    private static readonly System.Diagnostics.ActivitySource Tracing = new("Extensions.Runner");
+    internal static readonly System.Diagnostics.ActivitySource Tracing = new("Extensions.Runner");
     private readonly RunnerOptions _options;
     private readonly IHostCalls _hostCalls;
     private readonly ArtifactStore _artifacts;
