@@ -19,7 +19,8 @@ public sealed class IdempotencyTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _platform = await TestPlatform.StartAsync();
+        // The slow guest must run into its deadline, not its fuel: lift the operator's fuel cap above what it can burn in 1.5 s.
+        _platform = await TestPlatform.StartAsync(new Dictionary<string, string?> { ["Runner:MaxFuel"] = "1000000000000" });
         await _platform.DeployAsync(GuestFixtures.Create("echo", GatewayGuests.Echo, endpoints: [("POST", "/orders"), ("POST", "/refunds"), ("GET", "/orders")]));
         await _platform.DeployAsync(GuestFixtures.Create("echo2", GatewayGuests.Echo, endpoints: [("POST", "/orders")]));
         await _platform.DeployAsync(GuestFixtures.Create("slowpost", GuestFixtures.InfiniteLoop, endpoints: [("POST", "/run")],
