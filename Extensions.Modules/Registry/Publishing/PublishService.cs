@@ -87,13 +87,29 @@ internal sealed partial class PublishService(
         }
 
         // Compile now, in a worker, so that no request ever pays for it; a module the engine refuses is refused here.
-        try
+        // A worker that dies or is still starting is not the bundle's fault: try once more after the pool replaces it, then
+        // answer overloaded (nothing is recorded, so publishing again is safe).
+        for (var attempt = 1; ; attempt++)
         {
-            await runner.PrepareAsync(moduleHash, cas.PathOf(moduleHash), ct);
-        }
-        catch (ModuleRejectedException ex)
-        {
-            throw await RefuseAsync(actor, ProblemCodes.InvalidBundle, $"module {manifest.Main}: {ex.Message}");
+            try
+            {
+                await runner.PrepareAsync(moduleHash, cas.PathOf(moduleHash), ct);
+                break;
+            }
+            catch (ModuleRejectedException ex)
+            {
+                throw await RefuseAsync(actor, ProblemCodes.InvalidBundle, $"module {manifest.Main}: {ex.Message}");
+            }
+            catch (IOException ex) when (attempt < 2)
+            {
+                Log.CompileRetried(logger, manifest.ExtensionId, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+            catch (IOException ex)
+            {
+                throw new ExtensionsException(ProblemCodes.Overloaded, StatusCodes.Status503ServiceUnavailable,
+                    $"no worker could compile {manifest.ExtensionId}@{manifest.Version} now ({ex.Message}); nothing was recorded, publish again");
+            }
         }
 
         await crashPoints.ReachedAsync("publish.after-precompile", manifest.ExtensionId);
@@ -123,5 +139,8 @@ internal sealed partial class PublishService(
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Refused a publish by {Actor}: {Code}: {Detail}")]
         public static partial void PublishRefused(ILogger logger, string actor, string code, string detail);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Compiling {ExtensionId} failed in the worker pool ({Problem}); trying once more")]
+        public static partial void CompileRetried(ILogger logger, string extensionId, string problem);
     }
 }
