@@ -30,9 +30,19 @@ internal sealed class SqliteDatabase : IDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // Pragmas stick to the physical connection, which the pool hands out again and again: set them once per handle,
+        // not on every open (they cost a statement each, on paths as hot as a guest's kv_get).
+        if (connection.Handle is { } handle && !_prepared.TryGetValue(handle, out _))
+        {
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            _prepared.AddOrUpdate(handle, Marker);
+        }
+
         return connection;
     }
+
+    private static readonly object Marker = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = new();
 }

@@ -60,6 +60,36 @@ public sealed class MigrationTests
         }
     }
 
+    [Test]
+    public async Task EveryOpenedConnection_HasThePlatformsPragmas_FreshOrFromThePool()
+    {
+        var dir = Directory.CreateTempSubdirectory("ext-db-").FullName;
+        try
+        {
+            await using var services = Services(dir);
+            var database = services.GetRequiredService<IDatabase>();
+            await using (var held = await database.OpenAsync())
+            {
+                // Two at once: the second is a new physical connection, not the pooled first one.
+                await using var second = await database.OpenAsync();
+                Assert.That(await second.ExecuteScalarAsync<long>("PRAGMA synchronous"), Is.EqualTo(1), "NORMAL on a second physical connection");
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                await using var reused = await database.OpenAsync();
+                Assert.That(await reused.ExecuteScalarAsync<long>("PRAGMA synchronous"), Is.EqualTo(1), "NORMAL on a pooled connection");
+                Assert.That(await reused.ExecuteScalarAsync<long>("PRAGMA busy_timeout"), Is.GreaterThan(0));
+                Assert.That(await reused.ExecuteScalarAsync<long>("PRAGMA foreign_keys"), Is.EqualTo(1));
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static ServiceProvider Services(string dir, params Migration[] migrations)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dir }).Build();
