@@ -240,6 +240,7 @@ public static partial class ManifestReader
                     var path = RequiredString(endpoint, "path", $"{field}.path");
                     var route = path is null ? null : Route(path, $"{field}.path");
                     var limits = Limits(endpoint, $"{field}.limits");
+                    var rate = limits is null ? null : RequestsPerSecond(endpoint, $"{field}.limits");
                     if (method is not null && route is not null)
                     {
                         if (routes.TryGetValue($"{method} {route}", out var first))
@@ -247,7 +248,7 @@ public static partial class ManifestReader
                         else routes[$"{method} {route}"] = index;
                     }
                     if (method is not null && path is not null)
-                        result.Add(new EndpointSpec(method, path, limits is null ? null : new EndpointLimits(limits.FuelPerRequest, limits.MemoryMb, limits.TimeoutMs)));
+                        result.Add(new EndpointSpec(method, path, limits is null ? null : new EndpointLimits(limits.FuelPerRequest, limits.MemoryMb, limits.TimeoutMs, rate)));
                 }
                 index++;
             }
@@ -336,6 +337,12 @@ public static partial class ManifestReader
             var timeout = Positive(limits, "timeoutMs", field, int.MaxValue);
             return new ManifestLimits(fuel, (int?)memory, (int?)timeout);
         }
+
+        /// <summary>Only endpoints may ask for their own rate; the gateway still caps it by the operator's install rate.</summary>
+        private int? RequestsPerSecond(JsonElement endpoint, string field) =>
+            Get(endpoint, "limits", field, required: false, out var limits) && limits.ValueKind == JsonValueKind.Object
+                ? (int?)Positive(limits, "requestsPerSecond", field, 1_000_000)
+                : null;
 
         private long? Positive(JsonElement obj, string name, string parent, long max)
         {

@@ -157,6 +157,13 @@ internal sealed partial class ExtensionEndpoint(
                 $"{extensionId} is over its rate of {o.InstallRequestsPerSecond} requests per second for this tenant", answer);
         }
 
+        if (m.Endpoint.Limits?.RequestsPerSecond is { } endpointRate
+            && limiter.TryEndpoint(install.InstallId, $"{m.Endpoint.Method} {m.Endpoint.Path}", endpointRate) is { } endpointWait)
+        {
+            return await LimitedAsync(context, install.TenantId, endpointWait, ProblemCodes.RateLimited,
+                $"{m.Endpoint.Method} {m.Endpoint.Path} of {extensionId} is over its own rate of {endpointRate} requests per second", answer);
+        }
+
         using var slot = limiter.TryEnter(install.TenantId);
         if (slot is null)
         {

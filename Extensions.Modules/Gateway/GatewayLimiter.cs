@@ -13,10 +13,27 @@ internal sealed class GatewayLimiter : IDisposable
     private readonly PartitionedRateLimiter<string>? _tenants;
     private readonly PartitionedRateLimiter<string>? _installs;
     private readonly PartitionedRateLimiter<string>? _concurrency;
+    private readonly PartitionedRateLimiter<string> _endpoints;
+    private readonly int _installCap;
 
     public GatewayLimiter(IOptions<GatewayOptions> options)
     {
         var o = options.Value;
+        _installCap = o.InstallRequestsPerSecond;
+        // An endpoint's own rate (from its manifest) rides in its partition key, which the gateway builds from the
+        // resolved install and matched endpoint only; burst is one second's worth.
+        _endpoints = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, k =>
+        {
+            var rate = int.Parse(k.AsSpan(k.LastIndexOf('\n') + 1), System.Globalization.CultureInfo.InvariantCulture);
+            return new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = rate,
+                TokensPerPeriod = rate,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = false,
+            };
+        }), StringComparer.Ordinal);
         if (o.TenantRequestsPerSecond > 0)
         {
             _tenants = Buckets(o.TenantRequestsPerSecond, o.TenantBurst);
@@ -50,6 +67,14 @@ internal sealed class GatewayLimiter : IDisposable
 
     /// <returns>Null when the install may go on, else the seconds to wait before retrying.</returns>
     public int? TryInstall(string tenantId, string installId) => Take(_installs, tenantId + "\n" + installId);
+
+    /// <summary>An endpoint that declares its own <c>requestsPerSecond</c>: its bucket per install, capped by the operator's install rate.</summary>
+    /// <returns>Null when the call may go on, else the seconds to wait before retrying.</returns>
+    public int? TryEndpoint(string installId, string endpoint, int requestsPerSecond)
+    {
+        var rate = _installCap > 0 ? Math.Min(requestsPerSecond, _installCap) : requestsPerSecond;
+        return Take(_endpoints, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{installId}\n{endpoint}\n{rate}"));
+    }
 
     /// <summary>A slot among the tenant's invocations in flight, or null when they are all taken. Dispose it when done.</summary>
     public IDisposable? TryEnter(string tenantId)
@@ -90,6 +115,7 @@ internal sealed class GatewayLimiter : IDisposable
         _tenants?.Dispose();
         _installs?.Dispose();
         _concurrency?.Dispose();
+        _endpoints.Dispose();
     }
 
     private sealed class NoLease : IDisposable

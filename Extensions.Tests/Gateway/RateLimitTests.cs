@@ -117,4 +117,48 @@ public sealed class RateLimitTests
         var rows = (await TestPlatform.JsonAsync(records)).EnumerateArray().Count();
         Assert.That(rows, Is.EqualTo(flood.Count(r => r.Status == HttpStatusCode.OK)), "only calls that passed the limits reached a worker");
     }
+
+    [Test]
+    public async Task EndpointWithItsOwnRate_IsLimitedAlone_AndTheOperatorsInstallRateCapsIt()
+    {
+        await using var platform = await TestPlatform.StartAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:InstallRequestsPerSecond"] = "3",
+            ["Gateway:InstallBurst"] = "1000",
+        });
+        var dir = GuestFixtures.Create("perendpoint", GuestFixtures.Ok, endpoints: [("GET", "/tight"), ("GET", "/loose"), ("GET", "/free")]);
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "manifest.json")))!;
+        manifest["api"]!["endpoints"]![0]!["limits"] = new JsonObject { ["requestsPerSecond"] = 2 };
+        // Asks for more than the operator allows an install: held to 3.
+        manifest["api"]!["endpoints"]![1]!["limits"] = new JsonObject { ["requestsPerSecond"] = 1000 };
+        await File.WriteAllTextAsync(Path.Combine(dir, "manifest.json"), manifest.ToJsonString());
+        await platform.DeployAsync(dir);
+
+        var tight = await FloodAsync(platform.Admin, "/api/ext/test.perendpoint/tight", 6);
+        var free = await FloodAsync(platform.Admin, "/api/ext/test.perendpoint/free", 6);
+        var loose = await FloodAsync(platform.Admin, "/api/ext/test.perendpoint/loose", 8);
+
+        Assert.That(tight.Count(r => r.Status == HttpStatusCode.OK), Is.InRange(2, 3), "two per second, plus at most one refill while flooding");
+        Assert.That(tight.Where(r => r.Status != HttpStatusCode.OK).Select(r => (r.Status, r.Code)).Distinct(),
+            Is.EqualTo(new[] { (HttpStatusCode.TooManyRequests, (string?)"rate_limited") }));
+        Assert.That(tight.Where(r => r.Status != HttpStatusCode.OK).All(r => r.RetryAfter is not null), Is.True);
+        Assert.That(free.All(r => r.Status == HttpStatusCode.OK), Is.True, "an endpoint without its own rate is not held by another's");
+        Assert.That(loose.Count(r => r.Status == HttpStatusCode.OK), Is.InRange(3, 4), "the operator's install rate caps what the manifest asks");
+    }
+
+    [Test]
+    public void RequestsPerSecond_IsAnEndpointLimitOnly_AndMustBePositive()
+    {
+        var manifest = new JsonObject
+        {
+            ["manifestVersion"] = 2, ["publisher"] = "test", ["name"] = "rates", ["version"] = "1.0.0", ["runtime"] = "ext-v1", ["main"] = "main.wasm",
+            ["limits"] = new JsonObject { ["requestsPerSecond"] = 5 },
+            ["api"] = new JsonObject { ["endpoints"] = new JsonArray(new JsonObject { ["method"] = "GET", ["path"] = "/a", ["limits"] = new JsonObject { ["requestsPerSecond"] = 0 } }) },
+        };
+
+        var errors = Modules.Bundles.ManifestReader.Parse(System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString())).Errors.Select(e => e.ToString()).ToList();
+
+        Assert.That(errors, Has.Some.StartsWith("limits.requestsPerSecond"));
+        Assert.That(errors, Has.Some.StartsWith("api.endpoints[0].limits.requestsPerSecond"));
+    }
 }
