@@ -24,6 +24,9 @@ internal static class ConsolePages
         console.MapPost("/sign-out", SignOutAsync).DisableAntiforgery();
         console.MapGet("/extensions", ExtensionsAsync);
         console.MapGet("/ext/{extensionId}", ExtensionPageAsync);
+        console.MapGet("/keys", KeysPageAsync);
+        console.MapPost("/keys", CreateKeyAsync).DisableAntiforgery();
+        console.MapPost("/keys/{keyId}/revoke", RevokeKeyAsync).DisableAntiforgery();
         console.MapGet("/static/{name}", StaticFiles.Serve);
     }
 
@@ -146,6 +149,123 @@ internal static class ConsolePages
         return Page(context, 200, Html.Page(title, main.ToString(), viewer, nav, PageHref(install.ExtensionId)), frameSrc: origin);
     }
 
+    /// <summary>The tenant's API keys (admins only): listed without secrets, created (the key is shown once), revoked.</summary>
+    private static async Task<IResult> KeysPageAsync(HttpContext context, IConsoleSessions sessions, IInstallCatalog catalog, IInstallResolver resolver,
+        ITenantKeys keys)
+    {
+        if (Viewer(context, sessions) is not { } viewer)
+        {
+            return Results.Redirect("/console/sign-in");
+        }
+
+        return await KeysAsync(context, viewer, catalog, resolver, keys, created: null, status: 200);
+    }
+
+    private static async Task<IResult> KeysAsync(HttpContext context, ConsoleViewer viewer, IInstallCatalog catalog, IInstallResolver resolver,
+        ITenantKeys keys, (string Name, string Key)? created, int status)
+    {
+        var nav = await NavAsync(viewer, await catalog.ListAsync(viewer.Tenant, context.RequestAborted), resolver, context.RequestAborted);
+        if (viewer.Kind != CallerIdentity.AdminKind)
+        {
+            return Page(context, 403, Html.Page("API keys", "<h1>API keys</h1><p>Only an admin key may manage keys.</p>", viewer, nav, KeysHref), null);
+        }
+
+        var main = new StringBuilder("<h1>API keys</h1>");
+        if (created is { } fresh)
+        {
+            main.Append("<section class=\"card\" role=\"status\"><h2>Key “").Append(Html.E(fresh.Name)).Append("” created</h2>")
+                .Append("<p>Copy it now: it is stored hashed and is not shown again.</p>")
+                .Append("<p><output id=\"new-key\"><code>").Append(Html.E(fresh.Key)).Append("</code></output></p></section>");
+        }
+
+        main.Append("<form method=\"post\" action=\"/console/keys\" class=\"stack narrow\">").Append(Html.CsrfField(viewer.Csrf))
+            .Append("<label for=\"key-name\">New key for tenant ").Append(Html.E(viewer.Tenant)).Append("</label>")
+            .Append("<input id=\"key-name\" name=\"name\" required maxlength=\"100\" autocomplete=\"off\">")
+            .Append("<button type=\"submit\">Create key</button></form>");
+        main.Append("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"API keys\"><table><thead><tr>")
+            .Append("<th scope=\"col\">Name</th><th scope=\"col\">Id</th><th scope=\"col\">Kind</th><th scope=\"col\">Created</th>")
+            .Append("<th scope=\"col\">State</th></tr></thead><tbody>");
+        foreach (var key in await keys.ListAsync(viewer.Tenant, context.RequestAborted))
+        {
+            main.Append("<tr data-key=\"").Append(Html.E(key.Id)).Append("\"><th scope=\"row\">").Append(Html.E(key.Name))
+                .Append("</th><td><code>").Append(Html.E(key.Id)).Append("</code></td><td>").Append(Html.E(key.Kind))
+                .Append("</td><td>").Append(Html.E(key.CreatedAt.ToString("u", CultureInfo.InvariantCulture))).Append("</td><td>");
+            if (key.RevokedAt is { } revoked)
+            {
+                main.Append("revoked ").Append(Html.E(revoked.ToString("u", CultureInfo.InvariantCulture)));
+            }
+            else if (key.Kind == CallerIdentity.TenantKind)
+            {
+                // Admin keys are the operator's: they are revoked with the admin API, never from a page signed in with one.
+                main.Append("<form method=\"post\" action=\"/console/keys/").Append(Html.E(key.Id)).Append("/revoke\">").Append(Html.CsrfField(viewer.Csrf))
+                    .Append("<button type=\"submit\" aria-label=\"Revoke ").Append(Html.E(key.Name)).Append("\">Revoke</button></form>");
+            }
+            else
+            {
+                main.Append("active");
+            }
+
+            main.Append("</td></tr>");
+        }
+
+        main.Append("</tbody></table></div>");
+        return Page(context, status, Html.Page("API keys", main.ToString(), viewer, nav, KeysHref), frameSrc: null);
+    }
+
+    private static async Task<IResult> CreateKeyAsync(HttpContext context, IConsoleSessions sessions, IInstallCatalog catalog, IInstallResolver resolver, ITenantKeys keys)
+    {
+        if (Viewer(context, sessions) is not { } viewer)
+        {
+            return Results.Redirect("/console/sign-in");
+        }
+
+        if (!await IsValidFormAsync(context, sessions))
+        {
+            return Refused(context);
+        }
+
+        if (viewer.Kind != CallerIdentity.AdminKind)
+        {
+            return await KeysAsync(context, viewer, catalog, resolver, keys, null, 403);
+        }
+
+        var name = (await context.Request.ReadFormAsync(context.RequestAborted))["name"].ToString().Trim();
+        if (name.Length is 0 or > 100)
+        {
+            return await KeysAsync(context, viewer, catalog, resolver, keys, null, 400);
+        }
+
+        var (_, key) = await keys.CreateAsync(viewer.Tenant, name, $"console:{viewer.KeyId}", context.RequestAborted);
+        return await KeysAsync(context, viewer, catalog, resolver, keys, (name, key), 200);
+    }
+
+    private static async Task<IResult> RevokeKeyAsync(string keyId, HttpContext context, IConsoleSessions sessions, ITenantKeys keys)
+    {
+        if (Viewer(context, sessions) is not { } viewer)
+        {
+            return Results.Redirect("/console/sign-in");
+        }
+
+        if (!await IsValidFormAsync(context, sessions) || viewer.Kind != CallerIdentity.AdminKind)
+        {
+            return Refused(context);
+        }
+
+        var key = (await keys.ListAsync(viewer.Tenant, context.RequestAborted)).FirstOrDefault(k => k.Id == keyId);
+        if (key is not { Kind: CallerIdentity.TenantKind, RevokedAt: null })
+        {
+            return Refused(context);
+        }
+
+        await keys.RevokeAsync(viewer.Tenant, keyId, $"console:{viewer.KeyId}", context.RequestAborted);
+        return Results.Redirect(KeysHref);
+    }
+
+    private static IResult Refused(HttpContext context) =>
+        Page(context, 403, Html.Page("Refused", "<p class=\"alert\" role=\"alert\">The form's security token is missing or wrong, or this key may not do that; reload the page and try again.</p>", null, []), null);
+
+    private const string KeysHref = "/console/keys";
+
     private static string Data(string name, string value) => $" data-{name}=\"{Html.E(value)}\"";
 
     private static string PageHref(string extensionId) => $"/console/ext/{extensionId}";
@@ -155,6 +275,11 @@ internal static class ConsolePages
         ConsoleViewer viewer, IReadOnlyList<InstallSummary> installs, IInstallResolver resolver, CancellationToken ct)
     {
         var nav = new List<(string, string)> { ("/console/extensions", "Extensions") };
+        if (viewer.Kind == CallerIdentity.AdminKind)
+        {
+            nav.Add((KeysHref, "API keys"));
+        }
+
         foreach (var install in installs.Where(i => i.State == "enabled"))
         {
             var resolved = await resolver.ResolveAsync(viewer.Tenant, install.ExtensionId, ct);

@@ -36,6 +36,7 @@ public static class RegistryModule
         services.TryAddSingleton<IInstallResolver, InstallResolver>();
         services.TryAddSingleton<IInstallDirectory, InstallDirectory>();
         services.TryAddSingleton<IInstalledBundles, InstalledBundles>();
+        services.TryAddSingleton<ITenantKeys, TenantKeys>();
         services.AddHostedService<FirstStartSeeder>();
 
         var authentication = services.AddAuthentication(CallerIdentity.DefaultScheme)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Extensions.Modules.Assets;
@@ -256,6 +257,72 @@ public sealed partial class ConsoleSessionTests
                 Assert.That(noUi.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
                 Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             });
+        }
+    }
+
+    [GeneratedRegex("<output id=\"new-key\"><code>([^<]+)</code></output>")]
+    private static partial Regex NewKey();
+
+    [Test]
+    public async Task KeysPage_CreatesAKeyShownOnce_ListsItWithoutSecrets_AndRevokesIt_OnlyWithTheFormToken()
+    {
+        var (browser, csrf) = await SignedInAsync();
+        using (browser)
+        {
+            using var created = await browser.Http.PostAsync("/console/keys", Form(("csrf", csrf), ("name", "ci pipeline")));
+            var page = await created.Content.ReadAsStringAsync();
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.OK), page);
+            var key = NewKey().Match(page).Groups[1].Value;
+            Assert.That(key, Does.StartWith("ext_"));
+            using (var works = await _platform.Client(key).GetAsync("/api/ext/samples.hello/hello/Ada"))
+            {
+                Assert.That(works.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the new key is a working tenant key");
+            }
+
+            var again = await browser.Http.GetStringAsync("/console/keys");
+            Assert.That(again, Does.Not.Contain(key), "the key is shown once, when created");
+            using var listed = await _platform.Admin.GetAsync("/api/admin/tenants/default/keys");
+            var listText = await listed.Content.ReadAsStringAsync();
+            var entry = (await TestPlatform.JsonAsync(listed)).EnumerateArray().Single(k => k.GetProperty("name").GetString() == "ci pipeline");
+            Assert.That(listText, Does.Not.Contain(key));
+            Assert.That(entry.GetProperty("revokedAt").ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Null));
+            var id = entry.GetProperty("id").GetString()!;
+
+            using (var forged = await browser.Http.PostAsync($"/console/keys/{id}/revoke", Form(("csrf", "forged"))))
+            {
+                Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            }
+
+            using (var stillWorks = await _platform.Client(key).GetAsync("/api/ext/samples.hello/hello/Ada"))
+            {
+                Assert.That(stillWorks.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a forged form revokes nothing");
+            }
+
+            using (var revoked = await browser.Http.PostAsync($"/console/keys/{id}/revoke", Form(("csrf", csrf))))
+            {
+                Assert.That(revoked.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+            }
+
+            using var refused = await _platform.Client(key).GetAsync("/api/ext/samples.hello/hello/Ada");
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+    }
+
+    [Test]
+    public async Task KeysPage_IsForAdminKeysOnly()
+    {
+        using var created = await _platform.Admin.PostAsJsonAsync("/api/admin/tenants/default/keys", new { name = "plain user" });
+        var key = (await TestPlatform.JsonAsync(created)).GetProperty("key").GetString()!;
+        var (browser, csrf) = await SignedInAsync(key);
+        using (browser)
+        {
+            using var page = await browser.Http.GetAsync("/console/keys");
+            using var create = await browser.Http.PostAsync("/console/keys", Form(("csrf", csrf), ("name", "sneaky")));
+
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(create.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            using var listed = await _platform.Admin.GetAsync("/api/admin/tenants/default/keys");
+            Assert.That(await listed.Content.ReadAsStringAsync(), Does.Not.Contain("sneaky"));
         }
     }
 }

@@ -57,11 +57,23 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time, Crash
             """, new { keyHash }, cancellationToken: ct));
     }
 
-    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken ct)
+    public async Task<IReadOnlyList<(string Id, string Kind, string Name, long CreatedAt, long? RevokedAt)>> ListApiKeysAsync(string tenantId, CancellationToken ct)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<(string Id, string Kind, string Name, long CreatedAt, long? RevokedAt)>(new CommandDefinition("""
+            SELECT id AS Id, kind AS Kind, name AS Name, created_at AS CreatedAt, revoked_at AS RevokedAt
+            FROM registry_api_keys WHERE tenant_id = @tenantId ORDER BY created_at, id
+            """, new { tenantId }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <param name="tenantId">When given, only a key of that tenant is revoked.</param>
+    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken ct, string? tenantId = null)
     {
         await using var c = await OpenAsync(ct);
         var n = await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE registry_api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", new { id, now = Now }, cancellationToken: ct));
+            "UPDATE registry_api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL AND (@tenantId IS NULL OR tenant_id = @tenantId)",
+            new { id, now = Now, tenantId }, cancellationToken: ct));
         Changed();
         return n > 0;
     }

@@ -36,6 +36,7 @@ internal static class AdminEndpoints
         admin.MapPost("/installs/{tenant}/{extensionId}/rollback", InstallEndpoints.RollbackAsync).WithName("Rollback");
         admin.MapPost("/tenants", CreateTenantAsync).WithName("CreateTenant");
         admin.MapPost("/tenants/{tenantId}/keys", CreateKeyAsync).WithName("CreateTenantKey");
+        admin.MapGet("/tenants/{tenantId}/keys", ListKeysAsync).WithName("ListTenantKeys");
         admin.MapDelete("/keys/{keyId}", RevokeKeyAsync).WithName("RevokeKey");
         admin.MapGet("/audit", ListAuditAsync).WithName("ListAudit");
     }
@@ -199,6 +200,17 @@ internal static class AdminEndpoints
 
         var (id, key) = await keys.CreateAsync(tenantId, CallerIdentity.TenantKind, body?.Name ?? "api key", context.RequestAborted);
         return Results.Created($"/api/admin/keys/{id}", new { id, tenant = tenantId, key, note = "store this key now: it is not shown again" });
+    }
+
+    /// <summary>The tenant's keys without their secrets (stored hashed; a key is shown only when created).</summary>
+    private static async Task<IResult> ListKeysAsync(string tenantId, HttpContext context, RegistryStore store, ITenantKeys keys)
+    {
+        if (!await store.TenantExistsAsync(tenantId, context.RequestAborted))
+        {
+            throw new ExtensionsException(ProblemCodes.NotFound, 404, $"tenant '{tenantId}' does not exist");
+        }
+
+        return Results.Ok(await keys.ListAsync(tenantId, context.RequestAborted));
     }
 
     private static async Task<IResult> RevokeKeyAsync(string keyId, HttpContext context, RegistryStore store)
