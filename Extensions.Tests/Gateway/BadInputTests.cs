@@ -24,7 +24,8 @@ public sealed class BadInputTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _platform = await TestPlatform.StartAsync(new Dictionary<string, string?> { ["Gateway:BodyReadTimeoutMs"] = "700" });
+        // MaxFuel lifted: the guest killed mid-request must still be running then, not stopped by the fuel cap first.
+        _platform = await TestPlatform.StartAsync(new Dictionary<string, string?> { ["Gateway:BodyReadTimeoutMs"] = "700", ["Runner:MaxFuel"] = "1000000000000" });
         await _platform.DeployAsync(GuestFixtures.Create("sink", GatewayGuests.Echo, endpoints: [("POST", "/upload")]));
     }
 

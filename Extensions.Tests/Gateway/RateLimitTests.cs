@@ -82,7 +82,8 @@ public sealed class RateLimitTests
     [Test]
     public async Task TenantOverItsConcurrencyCap_GetsConcurrencyLimited_WhileAnotherTenantIsServed()
     {
-        await using var platform = await TestPlatform.StartAsync(new Dictionary<string, string?> { ["Gateway:MaxConcurrentPerTenant"] = "1" });
+        // The slow guest must run into its deadline, not the operator's fuel cap (which a fast machine burns in under 1.5 s).
+        await using var platform = await TestPlatform.StartAsync(new Dictionary<string, string?> { ["Gateway:MaxConcurrentPerTenant"] = "1", ["Runner:MaxFuel"] = "1000000000000" });
         await platform.DeployAsync(GuestFixtures.Create("slow", GuestFixtures.InfiniteLoop,
             limits: new JsonObject { ["fuelPerRequest"] = 1_000_000_000_000, ["timeoutMs"] = 1500 }));
         using var b = platform.Client(await AddTenantWithHelloAsync(platform, "calm"));

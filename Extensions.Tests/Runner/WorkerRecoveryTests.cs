@@ -54,7 +54,8 @@ public sealed class WorkerRecoveryTests
     [Test]
     public async Task WorkerKilledMidRequest_FailsThatRequestFastWithRunnerCrashed()
     {
-        await using var platform = await TestPlatform.StartAsync();
+        // The long guest must still be running when its worker is killed, not stopped by the operator's fuel cap first.
+        await using var platform = await TestPlatform.StartAsync(new Dictionary<string, string?> { ["Runner:MaxFuel"] = "1000000000000" });
         await platform.DeployAsync(GuestFixtures.Create("longspin", GuestFixtures.InfiniteLoop,
             limits: new System.Text.Json.Nodes.JsonObject { ["fuelPerRequest"] = 1_000_000_000_000, ["timeoutMs"] = 20_000 }));
 
