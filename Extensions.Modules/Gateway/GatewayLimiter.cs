@@ -13,27 +13,23 @@ internal sealed class GatewayLimiter : IDisposable
     private readonly PartitionedRateLimiter<string>? _tenants;
     private readonly PartitionedRateLimiter<string>? _installs;
     private readonly PartitionedRateLimiter<string>? _concurrency;
-    private readonly PartitionedRateLimiter<string> _endpoints;
+    private readonly PartitionedRateLimiter<EndpointKey> _endpoints;
     private readonly int _installCap;
 
     public GatewayLimiter(IOptions<GatewayOptions> options)
     {
         var o = options.Value;
         _installCap = o.InstallRequestsPerSecond;
-        // An endpoint's own rate (from its manifest) rides in its partition key, which the gateway builds from the
+        // An endpoint's own rate (from its manifest) is part of its partition key, which the gateway builds from the
         // resolved install and matched endpoint only; burst is one second's worth.
-        _endpoints = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, k =>
+        _endpoints = PartitionedRateLimiter.Create<EndpointKey, EndpointKey>(key => RateLimitPartition.GetTokenBucketLimiter(key, k => new TokenBucketRateLimiterOptions
         {
-            var rate = int.Parse(k.AsSpan(k.LastIndexOf('\n') + 1), System.Globalization.CultureInfo.InvariantCulture);
-            return new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = rate,
-                TokensPerPeriod = rate,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-                AutoReplenishment = false,
-            };
-        }), StringComparer.Ordinal);
+            TokenLimit = k.Rate,
+            TokensPerPeriod = k.Rate,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = false,
+        }));
         if (o.TenantRequestsPerSecond > 0)
         {
             _tenants = Buckets(o.TenantRequestsPerSecond, o.TenantBurst);
@@ -73,8 +69,10 @@ internal sealed class GatewayLimiter : IDisposable
     public int? TryEndpoint(string installId, string endpoint, int requestsPerSecond)
     {
         var rate = _installCap > 0 ? Math.Min(requestsPerSecond, _installCap) : requestsPerSecond;
-        return Take(_endpoints, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{installId}\n{endpoint}\n{rate}"));
+        return Take(_endpoints, new EndpointKey(installId, endpoint, rate));
     }
+
+    private readonly record struct EndpointKey(string InstallId, string Endpoint, int Rate);
 
     /// <summary>A slot among the tenant's invocations in flight, or null when they are all taken. Dispose it when done.</summary>
     public IDisposable? TryEnter(string tenantId)
@@ -94,7 +92,7 @@ internal sealed class GatewayLimiter : IDisposable
         return null;
     }
 
-    private static int? Take(PartitionedRateLimiter<string>? limiter, string key)
+    private static int? Take<TKey>(PartitionedRateLimiter<TKey>? limiter, TKey key)
     {
         if (limiter is null)
         {

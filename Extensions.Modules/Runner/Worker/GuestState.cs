@@ -13,6 +13,7 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGu
     private bool _timedOut;
     private byte[]? _retainedCall;
     private HostCallReply _retainedReply;
+    private byte[]? _lastCall;
 
     public ulong InvocationId { get; } = invocationId;
     public ExecuteMessage Message { get; } = message;
@@ -72,6 +73,7 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGu
         }
 
         var frame = Messages.Call(InvocationId, call);
+        _lastCall = frame;
         if (_retainedCall is { } retained && retained.AsSpan().SequenceEqual(frame))
         {
             _retainedCall = null;
@@ -97,10 +99,10 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGu
         return reply;
     }
 
-    /// <summary>Keeps an answer the guest could not take yet (its buffer was too small) for the retry.</summary>
-    public void Retain(HostCall call, HostCallReply reply)
+    /// <summary>Keeps the last call's answer, which the guest could not take yet (its buffer was too small), for the retry.</summary>
+    public void RetainLastReply(HostCallReply reply)
     {
-        _retainedCall = Messages.Call(InvocationId, call);
+        _retainedCall = _lastCall;
         _retainedReply = reply;
     }
 }

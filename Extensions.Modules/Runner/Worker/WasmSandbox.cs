@@ -235,7 +235,7 @@ internal sealed class WasmSandbox : IDisposable
     private static GuestState S(Caller caller) => (GuestState)caller.GetData()!;
 
     /// <summary>Hands a host reply's data to the guest (read(2) idiom); an answer too big for the buffer is kept for the retry.</summary>
-    private static int GiveReply(GuestState state, HostCall call, HostCallReply reply, int ptr, int cap)
+    private static int GiveReply(GuestState state, HostCallReply reply, int ptr, int cap)
     {
         if (reply.Code < 0)
         {
@@ -245,7 +245,7 @@ internal sealed class WasmSandbox : IDisposable
         var length = Give(state, reply.Data, ptr, cap);
         if (length > cap)
         {
-            state.Retain(call, reply);
+            state.RetainLastReply(reply);
         }
 
         return length;
@@ -391,8 +391,7 @@ internal sealed class WasmSandbox : IDisposable
                 return AbiCodes.Invalid;
             }
 
-            var call = new SecretGetCall(name);
-            return GiveReply(s, call, s.Call(call), ptr, cap);
+            return GiveReply(s, s.Call(new SecretGetCall(name)), ptr, cap);
         });
         linker.DefineFunction(ext, "kv_get", (Caller c, int keyPtr, int keyLen, int ptr, int cap, int revisionPtr) =>
         {
@@ -402,9 +401,8 @@ internal sealed class WasmSandbox : IDisposable
                 return AbiCodes.Invalid;
             }
 
-            var call = new KvGetCall(key);
-            var reply = s.Call(call);
-            var length = GiveReply(s, call, reply, ptr, cap);
+            var reply = s.Call(new KvGetCall(key));
+            var length = GiveReply(s, reply, ptr, cap);
             if (length >= 0 && length <= cap && revisionPtr != 0)
             {
                 if (!TryGetSpan(s, revisionPtr, sizeof(long), out var target))
@@ -441,8 +439,7 @@ internal sealed class WasmSandbox : IDisposable
                 return AbiCodes.Invalid;
             }
 
-            var call = new KvListCall(prefix, cursor);
-            return GiveReply(s, call, s.Call(call), ptr, cap);
+            return GiveReply(s, s.Call(new KvListCall(prefix, cursor)), ptr, cap);
         });
         linker.DefineFunction(ext, "http_fetch", (Caller c, int requestPtr, int requestLen, int ptr, int cap) =>
         {
@@ -452,8 +449,7 @@ internal sealed class WasmSandbox : IDisposable
                 return AbiCodes.Invalid;
             }
 
-            var call = new HttpFetchCall(envelope);
-            return GiveReply(s, call, s.Call(call), ptr, cap);
+            return GiveReply(s, s.Call(new HttpFetchCall(envelope)), ptr, cap);
         });
     }
 
