@@ -1,7 +1,6 @@
 using System.Net;
 using Extensions.Modules.Bundles;
 using Extensions.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Extensions.Tests.Runner;
 
@@ -71,8 +70,7 @@ public sealed class PipeSecurityTests
             string.Join("\n", platform.Logs.Entries.Select(e => e.Message)));
         using var health = await platform.Client(null).GetAsync("/healthz");
         Assert.That(health.StatusCode, Is.AnyOf(HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable), "the host itself keeps answering");
-        await using var db = await platform.App.Services.GetRequiredService<Modules.Storage.IDatabase>().OpenAsync();
-        Assert.That(await Dapper.SqlMapper.ExecuteScalarAsync<long>(db, "SELECT count(*) FROM hostapi_kv"), Is.Zero, "no capability call was performed");
+        Assert.That(await Rows.CountAsync(platform, "SELECT count(*) FROM hostapi_kv"), Is.Zero, "no capability call was performed");
     }
 
     [Test]

@@ -43,18 +43,16 @@ internal static class Samples
 /// <summary>Row counts straight from the platform's SQLite file, for tests that must see what was (not) stored.</summary>
 internal static class Rows
 {
-    public static async Task<long> CountAsync(TestPlatform platform, string sql, object? parameters = null)
-    {
-        await using var db = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
-            .GetRequiredService<Modules.Storage.IDatabase>(platform.App.Services).OpenAsync();
-        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(db, sql, parameters);
-    }
+    public static async Task<long> CountAsync(TestPlatform platform, string sql, object? parameters = null) =>
+        await ScalarAsync<long>(platform, sql, parameters);
 
-    public static async Task<string> InstallIdAsync(TestPlatform platform, string extensionId, string tenant = "default")
+    public static async Task<string> InstallIdAsync(TestPlatform platform, string extensionId, string tenant = "default") =>
+        await ScalarAsync<string>(platform, "SELECT id FROM registry_installs WHERE tenant_id = @tenant AND extension_id = @extensionId", new { tenant, extensionId }) ?? "";
+
+    private static async Task<T?> ScalarAsync<T>(TestPlatform platform, string sql, object? parameters)
     {
         await using var db = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
             .GetRequiredService<Modules.Storage.IDatabase>(platform.App.Services).OpenAsync();
-        return await Dapper.SqlMapper.ExecuteScalarAsync<string>(db,
-            "SELECT id FROM registry_installs WHERE tenant_id = @tenant AND extension_id = @extensionId", new { tenant, extensionId }) ?? "";
+        return await Dapper.SqlMapper.ExecuteScalarAsync<T>(db, sql, parameters);
     }
 }
