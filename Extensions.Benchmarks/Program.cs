@@ -53,7 +53,7 @@ try
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < records; i++)
         {
-            recorder.Record(new(i, "default", "samples.hello", "ins_x", "1.0.0", $"req-{i}", "GET", "/hello/:name", 200, "ok", 0.3, 20000, 65536, 1));
+            recorder.Add(new(i, "default", "samples.hello", "ins_x", "1.0.0", $"req-{i}", "GET", "/hello/:name", 200, "ok", 0.3, 20000, 65536, 1));
             if (i % 5000 == 0) await Task.Delay(1);
         }
 

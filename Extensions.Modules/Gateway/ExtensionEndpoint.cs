@@ -291,7 +291,7 @@ internal sealed partial class ExtensionEndpoint(
             }
         }
 
-        recorder.Record(new InvocationRecord(time.GetUtcNow().ToUnixTimeMilliseconds(), install.TenantId, install.ExtensionId, install.InstallId,
+        recorder.Add(new InvocationRecord(time.GetUtcNow().ToUnixTimeMilliseconds(), install.TenantId, install.ExtensionId, install.InstallId,
             install.Version, request.RequestId, context.Request.Method, m.Endpoint.Path, sent.Status, sent.Code, time.GetElapsedTime(started).TotalMilliseconds,
             result.Usage.Fuel, result.Usage.PeakMemoryBytes, result.Usage.HostCalls));
         return answer with { Status = sent.Status, Code = sent.Code };

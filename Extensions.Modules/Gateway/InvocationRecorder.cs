@@ -1,7 +1,5 @@
-using System.Threading.Channels;
 using Dapper;
 using Extensions.Modules.Storage;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,17 +11,11 @@ internal sealed record InvocationRecord(
     long Status, string Code, double DurationMs, long Fuel, long MemoryBytes, long HostCalls);
 
 /// <summary>
-/// Writes invocation records in batches off the request path. The queue is bounded: when the database cannot keep up,
-/// records are dropped (and counted in the log) rather than slowing requests down. Old rows are pruned by age.
+/// Writes invocation records in batches off the request path (see <see cref="BatchedWriter{T}"/>). Old rows are pruned by age.
 /// </summary>
 internal sealed partial class InvocationRecorder(IDatabase database, IOptions<GatewayOptions> options, TimeProvider time, ILogger<InvocationRecorder> logger)
-    : BackgroundService
+    : BatchedWriter<InvocationRecord>(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), time)
 {
-    private readonly Channel<InvocationRecord> _queue = Channel.CreateBounded<InvocationRecord>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private long _dropped;
-
-    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(100);
     private const int Columns = 14;
     private const int RowsPerStatement = 32;
 
@@ -54,81 +46,10 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
         CREATE INDEX gateway_invocations_tenant ON gateway_invocations (tenant_id, extension_id, id);
         """);
 
-    public void Record(InvocationRecord record)
+    protected override void OnDropped(long count) => Log.Dropped(logger, count);
+
+    protected override async Task WriteAsync(List<InvocationRecord> batch)
     {
-        if (!_queue.Writer.TryWrite(record))
-        {
-            Interlocked.Increment(ref _dropped);
-        }
-    }
-
-    /// <summary>Waits until everything recorded so far is in the database (tests, shutdown).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        while (_queue.Reader.Count > 0 || Volatile.Read(ref _writing) == 1)
-        {
-            await Task.Delay(10, cancellationToken);
-        }
-    }
-
-    private int _writing;
-
-    // SQLite calls are synchronous whatever their names say: the writer gets its own thread so that a batch being
-    // written never holds one of the few thread-pool threads that requests run on.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Run(CancellationToken stoppingToken)
-    {
-        var batch = new List<InvocationRecord>(4096);
-        var nextPrune = time.GetUtcNow();
-        try
-        {
-            while (_queue.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
-            {
-                // Let a batch gather: one transaction per record would cost more than the invocations themselves.
-                stoppingToken.WaitHandle.WaitOne(BatchWindow);
-                Volatile.Write(ref _writing, 1);
-                while (batch.Count < 4096 && _queue.Reader.TryRead(out var record))
-                {
-                    batch.Add(record);
-                }
-
-                WriteAsync(batch).GetAwaiter().GetResult();
-                batch.Clear();
-                Volatile.Write(ref _writing, 0);
-
-                if (Interlocked.Exchange(ref _dropped, 0) is var dropped and > 0)
-                {
-                    Log.Dropped(logger, dropped);
-                }
-
-                if (time.GetUtcNow() >= nextPrune)
-                {
-                    PruneAsync().GetAwaiter().GetResult();
-                    nextPrune = time.GetUtcNow().AddHours(1);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Drain what is left so a clean stop loses nothing.
-            while (_queue.Reader.TryRead(out var record))
-            {
-                batch.Add(record);
-            }
-
-            WriteAsync(batch).GetAwaiter().GetResult();
-        }
-    }
-
-    private async Task WriteAsync(List<InvocationRecord> batch)
-    {
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
         try
         {
             await using var connection = await database.OpenAsync();
@@ -163,10 +84,10 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
         }
     }
 
-    private async Task PruneAsync()
+    protected override async Task PruneAsync()
     {
         // Rows are appended in time order, so the oldest are the lowest ids: find the first one to keep, delete below it.
-        var cutoff = time.GetUtcNow().AddDays(-options.Value.InvocationRetentionDays).ToUnixTimeMilliseconds();
+        var cutoff = Time.GetUtcNow().AddDays(-options.Value.InvocationRetentionDays).ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync();
         await connection.ExecuteAsync("""
             DELETE FROM gateway_invocations

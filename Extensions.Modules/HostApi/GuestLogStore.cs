@@ -1,7 +1,5 @@
-using System.Threading.Channels;
 using Dapper;
 using Extensions.Modules.Storage;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,35 +9,13 @@ namespace Extensions.Modules.HostApi;
 internal sealed record GuestLogEntry(long At, string TenantId, string ExtensionId, string InstallId, string RequestId, string Level, string Message);
 
 /// <summary>
-/// Keeps guest log lines per invocation so that the tenant's admins can read them (and nobody else). Writes happen in
-/// batches on their own thread; the queue is bounded, so a guest cannot slow requests down by logging (lines beyond it are
-/// dropped and counted). Rows older than the retention, or beyond the row cap, are pruned.
+/// Keeps guest log lines per invocation so that the tenant's admins can read them (and nobody else). Lines are written in
+/// batches off the request path (see <see cref="BatchedWriter{T}"/>), so a guest cannot slow requests down by logging; rows
+/// older than the retention, or beyond the row cap, are pruned.
 /// </summary>
 internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApiOptions> options, TimeProvider time, ILogger<GuestLogStore> logger)
-    : BackgroundService
+    : BatchedWriter<GuestLogEntry>(TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10), time)
 {
-    private readonly Channel<GuestLogEntry> _queue = Channel.CreateBounded<GuestLogEntry>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private long _dropped;
-    private int _writing;
-
-    public void Add(GuestLogEntry entry)
-    {
-        if (!_queue.Writer.TryWrite(entry))
-        {
-            Interlocked.Increment(ref _dropped);
-        }
-    }
-
-    /// <summary>Waits until every line added so far is in the database (before a query answers).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        while (_queue.Reader.Count > 0 || Volatile.Read(ref _writing) == 1)
-        {
-            await Task.Delay(10, cancellationToken);
-        }
-    }
-
     public async Task<IReadOnlyList<GuestLogEntry>> QueryAsync(string tenantId, string? extensionId, string? requestId, int limit, CancellationToken ct)
     {
         await FlushAsync(ct);
@@ -62,67 +38,19 @@ internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApi
             "DELETE FROM hostapi_guest_logs WHERE install_id = @installId", new { installId }, cancellationToken: ct));
     }
 
-    // SQLite calls are synchronous whatever their names say: the writer has its own thread, off the request threads.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    protected override void OnDropped(long count) => Log.Dropped(logger, count);
 
-    private void Run(CancellationToken stoppingToken)
+    protected override async Task WriteAsync(List<GuestLogEntry> batch)
     {
-        var batch = new List<GuestLogEntry>(1024);
-        var nextPrune = time.GetUtcNow();
         try
         {
-            while (_queue.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
-            {
-                stoppingToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(50));
-                Volatile.Write(ref _writing, 1);
-                while (batch.Count < 4096 && _queue.Reader.TryRead(out var entry))
-                {
-                    batch.Add(entry);
-                }
-
-                Write(batch);
-                batch.Clear();
-                Volatile.Write(ref _writing, 0);
-                if (Interlocked.Exchange(ref _dropped, 0) is var dropped and > 0)
-                {
-                    Log.Dropped(logger, dropped);
-                }
-
-                if (time.GetUtcNow() >= nextPrune)
-                {
-                    Prune();
-                    nextPrune = time.GetUtcNow().AddMinutes(10);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            while (_queue.Reader.TryRead(out var entry))
-            {
-                batch.Add(entry);
-            }
-
-            Write(batch);
-        }
-    }
-
-    private void Write(List<GuestLogEntry> batch)
-    {
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            using var connection = database.OpenAsync().AsTask().GetAwaiter().GetResult();
-            using var tx = connection.BeginTransaction();
-            connection.Execute("""
+            await using var connection = await database.OpenAsync();
+            await using var tx = await connection.BeginTransactionAsync();
+            await connection.ExecuteAsync("""
                 INSERT INTO hostapi_guest_logs (at, tenant_id, extension_id, install_id, request_id, level, message)
                 VALUES (@At, @TenantId, @ExtensionId, @InstallId, @RequestId, @Level, @Message)
                 """, batch, tx);
-            tx.Commit();
+            await tx.CommitAsync();
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {
@@ -130,13 +58,13 @@ internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApi
         }
     }
 
-    private void Prune()
+    protected override async Task PruneAsync()
     {
         try
         {
-            var cutoff = time.GetUtcNow().AddDays(-options.Value.GuestLogRetentionDays).ToUnixTimeMilliseconds();
-            using var connection = database.OpenAsync().AsTask().GetAwaiter().GetResult();
-            connection.Execute("""
+            var cutoff = Time.GetUtcNow().AddDays(-options.Value.GuestLogRetentionDays).ToUnixTimeMilliseconds();
+            await using var connection = await database.OpenAsync();
+            await connection.ExecuteAsync("""
                 DELETE FROM hostapi_guest_logs
                 WHERE at < @cutoff OR id <= (SELECT MAX(id) FROM hostapi_guest_logs) - @maxRows
                 """, new { cutoff, maxRows = options.Value.GuestLogMaxRows });

@@ -1,0 +1,102 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+
+namespace Extensions.Modules.Storage;
+
+/// <summary>
+/// Rows written off the request path: a bounded queue drained in batches on a thread of its own, with periodic pruning.
+/// When the database cannot keep up, new rows are dropped (and counted) rather than slowing callers down.
+/// </summary>
+/// <param name="batchWindow">How long a batch may gather before it is written: one transaction per row would cost more than the work that made it.</param>
+/// <param name="pruneEvery">How often <see cref="PruneAsync"/> runs (first at start).</param>
+public abstract class BatchedWriter<T>(TimeSpan batchWindow, TimeSpan pruneEvery, TimeProvider time) : BackgroundService
+{
+    private const int MaxBatch = 4096;
+    private readonly Channel<T> _queue = Channel.CreateBounded<T>(
+        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private long _dropped;
+    private int _writing;
+
+    protected TimeProvider Time { get; } = time;
+
+    /// <summary>Queues a row; never blocks. A full queue drops it and counts the drop.</summary>
+    public void Add(T row)
+    {
+        if (!_queue.Writer.TryWrite(row))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>Waits until every row added so far is in the database (before a query answers, in tests, at shutdown).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        while (_queue.Reader.Count > 0 || Volatile.Read(ref _writing) == 1)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    /// <summary>Writes one (non-empty) batch. Failures are the implementation's to log: the writer goes on with the next batch.</summary>
+    protected abstract Task WriteAsync(List<T> batch);
+
+    protected abstract Task PruneAsync();
+
+    /// <summary>Rows dropped since the last report because the queue was full.</summary>
+    protected abstract void OnDropped(long count);
+
+    // SQLite calls are synchronous whatever their names say: the writer gets its own thread so that a batch being written
+    // never holds one of the few thread-pool threads that requests run on.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        var batch = new List<T>(MaxBatch);
+        var nextPrune = Time.GetUtcNow();
+        try
+        {
+            while (_queue.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
+            {
+                stoppingToken.WaitHandle.WaitOne(batchWindow);
+                Volatile.Write(ref _writing, 1);
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var row))
+                {
+                    batch.Add(row);
+                }
+
+                Write(batch);
+                batch.Clear();
+                Volatile.Write(ref _writing, 0);
+                if (Interlocked.Exchange(ref _dropped, 0) is var dropped and > 0)
+                {
+                    OnDropped(dropped);
+                }
+
+                if (Time.GetUtcNow() >= nextPrune)
+                {
+                    PruneAsync().GetAwaiter().GetResult();
+                    nextPrune = Time.GetUtcNow().Add(pruneEvery);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Drain what is left so a clean stop loses nothing.
+            while (_queue.Reader.TryRead(out var row))
+            {
+                batch.Add(row);
+            }
+
+            Write(batch);
+        }
+    }
+
+    private void Write(List<T> batch)
+    {
+        if (batch.Count > 0)
+        {
+            WriteAsync(batch).GetAwaiter().GetResult();
+        }
+    }
+}
