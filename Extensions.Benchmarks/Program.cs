@@ -89,7 +89,7 @@ try
     }
 
     Console.WriteLine($"# HTTP: full stack GET {Full} vs a plain endpoint in the same process ({seconds} s per cell, {rounds} rounds, {Environment.ProcessorCount} cores)");
-    Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)");
+    Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)   KiB alloc/req: plain full");
     var pool = (Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>();
     // Warm up until tiered JIT has settled (instrumented tiers re-compile hot methods during the first seconds).
     await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(Arg("--warmup", 8)));
@@ -98,9 +98,9 @@ try
     {
         foreach (var concurrency in new[] { 1, 32 })
         {
-            var (plain, plainCpu, _) = await Measured(pool, () => LoadGenerator.RunAsync(server, "/bench/plain", null, concurrency, TimeSpan.FromSeconds(seconds)));
-            var (full, fullCpu, workerCpu) = await Measured(pool, () => LoadGenerator.RunAsync(server, Full, key, concurrency, TimeSpan.FromSeconds(seconds)));
-            Console.WriteLine($"{round,5}  {concurrency,4}  {plain.Rps,9:0}  {full.Rps,8:0}  {full.Rps / plain.Rps,6:0.00}x  {plain.P50Ms,8:0.000}  {full.P50Ms,8:0.000}  {full.P50Ms - plain.P50Ms,9:0.000}  {plain.P99Ms,9:0.000}  {full.P99Ms,8:0.000}  {full.Errors + plain.Errors,6}   {plainCpu / plain.Requests,26:0.0}  {fullCpu / full.Requests,15:0.0}  {workerCpu / full.Requests,13:0.0}");
+            var (plain, plainCpu, _, plainAlloc) = await Measured(pool, () => LoadGenerator.RunAsync(server, "/bench/plain", null, concurrency, TimeSpan.FromSeconds(seconds)));
+            var (full, fullCpu, workerCpu, fullAlloc) = await Measured(pool, () => LoadGenerator.RunAsync(server, Full, key, concurrency, TimeSpan.FromSeconds(seconds)));
+            Console.WriteLine($"{round,5}  {concurrency,4}  {plain.Rps,9:0}  {full.Rps,8:0}  {full.Rps / plain.Rps,6:0.00}x  {plain.P50Ms,8:0.000}  {full.P50Ms,8:0.000}  {full.P50Ms - plain.P50Ms,9:0.000}  {plain.P99Ms,9:0.000}  {full.P99Ms,8:0.000}  {full.Errors + plain.Errors,6}   {plainCpu / plain.Requests,26:0.0}  {fullCpu / full.Requests,15:0.0}  {workerCpu / full.Requests,13:0.0}   {plainAlloc / plain.Requests / 1024,6:0.0} {fullAlloc / full.Requests / 1024,6:0.0}");
         }
     }
 
@@ -319,7 +319,7 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
 }
 
 // CPU microseconds spent by this process (host + load generator) and by the workers while the run lasted.
-static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs)> Measured(
+static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs, double AllocatedBytes)> Measured(
     Extensions.Modules.Runner.Pool.WorkerPool pool, Func<Task<LoadGenerator.Result>> run)
 {
     static double WorkersCpu(Extensions.Modules.Runner.Pool.WorkerPool pool) =>
@@ -327,9 +327,10 @@ static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerC
     var self = Process.GetCurrentProcess();
     var host = self.TotalProcessorTime;
     var workers = WorkersCpu(pool);
+    var allocated = GC.GetTotalAllocatedBytes();
     var result = await run();
     self.Refresh();
-    return (result, (self.TotalProcessorTime - host).TotalMicroseconds, WorkersCpu(pool) - workers);
+    return (result, (self.TotalProcessorTime - host).TotalMicroseconds, WorkersCpu(pool) - workers, GC.GetTotalAllocatedBytes() - allocated);
 }
 
 // The same guest call through the gateway (HTTP, auth, limiters, CORS check, records) and straight into the pool API.

@@ -171,9 +171,11 @@ internal sealed partial class ExtensionEndpoint(
                 $"tenant '{install.TenantId}' already has {o.MaxConcurrentPerTenant} calls in flight", answer);
         }
 
-        byte[]? body;
-        using (var bodyDeadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
+        byte[]? body = [];
+        // Most calls have no body: they skip the deadline's timer.
+        if (HasBody(context.Request))
         {
+            using var bodyDeadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             bodyDeadline.CancelAfter(o.BodyReadTimeoutMs);
             try
             {
@@ -435,16 +437,14 @@ internal sealed partial class ExtensionEndpoint(
         return (path.StartsWith(Prefix, StringComparison.Ordinal) ? path[Prefix.Length..] : "", query);
     }
 
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.ContainsKey("Transfer-Encoding"));
+
     private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int max, CancellationToken cancellationToken)
     {
         if (context.Request.ContentLength > max)
         {
             return null;
-        }
-
-        if (context.Request.ContentLength is 0 || (context.Request.ContentLength is null && !context.Request.Headers.ContainsKey("Transfer-Encoding")))
-        {
-            return [];
         }
 
         using var buffer = new MemoryStream();

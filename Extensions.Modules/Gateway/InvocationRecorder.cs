@@ -16,15 +16,14 @@ internal sealed record InvocationRecord(
 internal sealed partial class InvocationRecorder(IDatabase database, IOptions<GatewayOptions> options, TimeProvider time, ILogger<InvocationRecorder> logger)
     : BatchedWriter<InvocationRecord>(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), time)
 {
-    private const int Columns = 14;
-    private const int RowsPerStatement = 32;
-
-    private static string InsertSql(int rows) =>
-        """
+    private const string InsertSql = """
         INSERT INTO gateway_invocations (at, tenant_id, extension_id, install_id, version, request_id, method, endpoint, status, code,
-            duration_ms, fuel, memory_bytes, host_calls) VALUES
-        """ + string.Join(",", Enumerable.Range(0, rows).Select(row =>
-            "(" + string.Join(",", Enumerable.Range(0, Columns).Select(column => $"$p{(row * Columns) + column}")) + ")"));
+            duration_ms, fuel, memory_bytes, host_calls)
+        VALUES ($at, $tenant, $extension, $install, $version, $request, $method, $endpoint, $status, $code, $duration, $fuel, $memory, $calls)
+        """;
+
+    private static readonly string[] Parameters =
+        ["$at", "$tenant", "$extension", "$install", "$version", "$request", "$method", "$endpoint", "$status", "$code", "$duration", "$fuel", "$memory", "$calls"];
 
     public static Migration Migration { get; } = new("gateway", 1, """
         CREATE TABLE gateway_invocations (
@@ -52,31 +51,8 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
     {
         try
         {
-            await using var connection = await database.OpenAsync();
-            await using var tx = await connection.BeginTransactionAsync();
-            // Multi-row statements, prepared once and re-bound: SQLite's per-statement cost is paid once per 32 rows.
-            foreach (var chunk in batch.Chunk(RowsPerStatement))
-            {
-                await using var command = connection.CreateCommand();
-                command.Transaction = tx;
-                command.CommandText = InsertSql(chunk.Length);
-                for (var row = 0; row < chunk.Length; row++)
-                {
-                    var r = chunk[row];
-                    object[] values = [r.At, r.TenantId, r.ExtensionId, r.InstallId, r.Version, r.RequestId, r.Method, r.Endpoint, r.Status, r.Code, r.DurationMs, r.Fuel, r.MemoryBytes, r.HostCalls];
-                    for (var column = 0; column < values.Length; column++)
-                    {
-                        var parameter = command.CreateParameter();
-                        parameter.ParameterName = $"$p{(row * Columns) + column}";
-                        parameter.Value = values[column];
-                        command.Parameters.Add(parameter);
-                    }
-                }
-
-                await command.ExecuteNonQueryAsync();
-            }
-
-            await tx.CommitAsync();
+            await InsertAsync(database, InsertSql, Parameters, batch, r =>
+                [r.At, r.TenantId, r.ExtensionId, r.InstallId, r.Version, r.RequestId, r.Method, r.Endpoint, r.Status, r.Code, r.DurationMs, r.Fuel, r.MemoryBytes, r.HostCalls]);
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {

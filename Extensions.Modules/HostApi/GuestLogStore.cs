@@ -16,6 +16,8 @@ internal sealed record GuestLogEntry(long At, string TenantId, string ExtensionI
 internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApiOptions> options, TimeProvider time, ILogger<GuestLogStore> logger)
     : BatchedWriter<GuestLogEntry>(TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10), time)
 {
+    private static readonly string[] Parameters = ["$at", "$tenant", "$extension", "$install", "$request", "$level", "$message"];
+
     public async Task<IReadOnlyList<GuestLogEntry>> QueryAsync(string tenantId, string? extensionId, string? requestId, int limit, CancellationToken ct)
     {
         await FlushAsync(ct);
@@ -44,13 +46,10 @@ internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApi
     {
         try
         {
-            await using var connection = await database.OpenAsync();
-            await using var tx = await connection.BeginTransactionAsync();
-            await connection.ExecuteAsync("""
+            await InsertAsync(database, """
                 INSERT INTO hostapi_guest_logs (at, tenant_id, extension_id, install_id, request_id, level, message)
-                VALUES (@At, @TenantId, @ExtensionId, @InstallId, @RequestId, @Level, @Message)
-                """, batch, tx);
-            await tx.CommitAsync();
+                VALUES ($at, $tenant, $extension, $install, $request, $level, $message)
+                """, Parameters, batch, e => [e.At, e.TenantId, e.ExtensionId, e.InstallId, e.RequestId, e.Level, e.Message]);
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {

@@ -13,9 +13,14 @@ namespace Extensions.Modules.HostApi;
 /// revision when the guest asks (optimistic concurrency), may expire (TTL), and are bounded by per-value, per-install key
 /// count and per-install byte quotas, each refused with its own ABI code.
 /// </summary>
-internal sealed class KvStore(IDatabase database, IOptions<HostApiOptions> options, TimeProvider time)
+internal sealed class KvStore(IDatabase database, IOptions<HostApiOptions> options, TimeProvider time) : IDisposable
 {
     private readonly HostApiOptions _options = options.Value;
+
+    // kv_get is the hot call (a guest may make a thousand per request): it runs on connections kept open with the statement
+    // prepared, instead of taking a pooled connection and parsing the SQL again on every call.
+    private readonly System.Collections.Concurrent.ConcurrentBag<PreparedGet> _gets = [];
+    private int _disposed;
 
     public async ValueTask<HostCallReply> GetAsync(string installId, string key, CancellationToken ct)
     {
@@ -24,12 +29,35 @@ internal sealed class KvStore(IDatabase database, IOptions<HostApiOptions> optio
             return HostCallReply.Error(AbiCodes.Invalid);
         }
 
-        await using var connection = await database.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(byte[] Value, long Revision)?>(new CommandDefinition("""
-            SELECT value AS Value, revision AS Revision FROM hostapi_kv
-            WHERE install_id = @installId AND key = @key AND (expires_at IS NULL OR expires_at > @now)
-            """, new { installId, key, now = Now }, cancellationToken: ct));
-        return row is { } found ? HostCallReply.Ok(found.Revision, found.Value) : HostCallReply.Error(AbiCodes.Absent);
+        var get = _gets.TryTake(out var kept) ? kept : await PreparedGet.OpenAsync(database, ct);
+        var reusable = false;
+        try
+        {
+            var found = get.Run(installId, key, Now);
+            reusable = true;
+            return found is { } row ? HostCallReply.Ok(row.Revision, row.Value) : HostCallReply.Error(AbiCodes.Absent);
+        }
+        finally
+        {
+            // A statement that failed is not trusted again; one that worked goes back unless the store is closing.
+            if (reusable && Volatile.Read(ref _disposed) == 0)
+            {
+                _gets.Add(get);
+            }
+            else
+            {
+                get.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, 1);
+        while (_gets.TryTake(out var get))
+        {
+            get.Dispose();
+        }
     }
 
     public async ValueTask<HostCallReply> PutAsync(string installId, KvPutCall put, CancellationToken ct)
@@ -252,4 +280,63 @@ internal sealed class KvStore(IDatabase database, IOptions<HostApiOptions> optio
             INSERT INTO hostapi_kv_usage (install_id, next_revision, keys, bytes) VALUES (@installId, @nextRevision, @keys, @bytes)
             ON CONFLICT (install_id) DO UPDATE SET next_revision = excluded.next_revision, keys = excluded.keys, bytes = excluded.bytes
             """, new { installId, nextRevision, keys, bytes }, tx, cancellationToken: ct));
+
+    /// <summary>One open connection with the kv_get statement prepared on it; used by one caller at a time.</summary>
+    private sealed class PreparedGet : IDisposable
+    {
+        private readonly DbConnection _connection;
+        private readonly DbCommand _command;
+        private readonly DbParameter _install, _key, _now;
+
+        private PreparedGet(DbConnection connection)
+        {
+            _connection = connection;
+            _command = connection.CreateCommand();
+            _command.CommandText = """
+                SELECT value, revision FROM hostapi_kv
+                WHERE install_id = $install AND key = $key AND (expires_at IS NULL OR expires_at > $now)
+                """;
+            _install = Add("$install");
+            _key = Add("$key");
+            _now = Add("$now");
+            _command.Prepare();
+
+            DbParameter Add(string name)
+            {
+                var parameter = _command.CreateParameter();
+                parameter.ParameterName = name;
+                _command.Parameters.Add(parameter);
+                return parameter;
+            }
+        }
+
+        public static async ValueTask<PreparedGet> OpenAsync(IDatabase database, CancellationToken ct)
+        {
+            var connection = await database.OpenAsync(ct);
+            try
+            {
+                return new PreparedGet(connection);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        public (byte[] Value, long Revision)? Run(string installId, string key, long now)
+        {
+            _install.Value = installId;
+            _key.Value = key;
+            _now.Value = now;
+            using var reader = _command.ExecuteReader(System.Data.CommandBehavior.SingleRow);
+            return reader.Read() ? (reader.GetFieldValue<byte[]>(0), reader.GetInt64(1)) : null;
+        }
+
+        public void Dispose()
+        {
+            _command.Dispose();
+            _connection.Dispose();
+        }
+    }
 }

@@ -19,7 +19,7 @@ internal sealed class SqliteDatabase : IDatabase
             Cache = SqliteCacheMode.Private,
             Pooling = true,
             DefaultTimeout = Math.Max(1, o.BusyTimeoutMs / 1000),
-            ForeignKeys = true,
+            // Not ForeignKeys = true: Microsoft.Data.Sqlite would run that pragma on every open, pooled or not.
         }.ToString();
         BusyTimeoutMs = o.BusyTimeoutMs;
     }
@@ -35,7 +35,7 @@ internal sealed class SqliteDatabase : IDatabase
         if (connection.Handle is { } handle && !_prepared.TryGetValue(handle, out _))
         {
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL;";
+            pragma.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             _prepared.AddOrUpdate(handle, Marker);
         }

@@ -11,7 +11,6 @@ namespace Extensions.Tests.HostApi;
 public sealed class KvStoreTests
 {
     private TestPlatform _platform = null!;
-    private KvStore _kv = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -24,8 +23,10 @@ public sealed class KvStoreTests
             ["HostApi:KvListPageSize"] = "2",
             ["Registry:SeedOnFirstStart"] = "false",
         }, requireAdminKey: false);
-        _kv = _platform.App.Services.GetRequiredService<KvStore>();
     }
+
+    // The platform owns the store (and disposes it with the container).
+    private KvStore Kv => _platform.App.Services.GetRequiredService<KvStore>();
 
     [OneTimeTearDown]
     public async Task StopAsync() => await _platform.DisposeAsync();
@@ -35,9 +36,9 @@ public sealed class KvStoreTests
     private static byte[] Bytes(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 
     private Task<HostCallReply> PutAsync(string install, string key, string value, long ifRevision = -1, long ttlMs = 0) =>
-        _kv.PutAsync(install, new KvPutCall(key, Bytes(value), ifRevision, ttlMs), CancellationToken.None).AsTask();
+        Kv.PutAsync(install, new KvPutCall(key, Bytes(value), ifRevision, ttlMs), CancellationToken.None).AsTask();
 
-    private Task<HostCallReply> GetAsync(string install, string key) => _kv.GetAsync(install, key, CancellationToken.None).AsTask();
+    private Task<HostCallReply> GetAsync(string install, string key) => Kv.GetAsync(install, key, CancellationToken.None).AsTask();
 
     [Test]
     public async Task Put_ThenGet_ReturnsTheValueWithItsRevision_AndEveryWriteGetsANewerRevision()
@@ -75,14 +76,14 @@ public sealed class KvStoreTests
     {
         var install = NewInstall();
         var before = await PutAsync(install, "k", "v");
-        Assert.That((await _kv.DeleteAsync(install, "k", before.Code, CancellationToken.None)).Code, Is.Zero);
+        Assert.That((await Kv.DeleteAsync(install, "k", before.Code, CancellationToken.None)).Code, Is.Zero);
 
         var recreated = await PutAsync(install, "k", "v");
-        var staleDelete = await _kv.DeleteAsync(install, "k", before.Code, CancellationToken.None);
+        var staleDelete = await Kv.DeleteAsync(install, "k", before.Code, CancellationToken.None);
 
         Assert.That(recreated.Code, Is.GreaterThan(before.Code));
         Assert.That(staleDelete.Code, Is.EqualTo(AbiCodes.Conflict));
-        Assert.That((await _kv.DeleteAsync(install, "nothing", -1, CancellationToken.None)).Code, Is.EqualTo(AbiCodes.Absent));
+        Assert.That((await Kv.DeleteAsync(install, "nothing", -1, CancellationToken.None)).Code, Is.EqualTo(AbiCodes.Absent));
     }
 
     [Test]
@@ -140,7 +141,7 @@ public sealed class KvStoreTests
         var pages = 0;
         do
         {
-            var reply = await _kv.ListAsync(install, "user:", cursor, CancellationToken.None);
+            var reply = await Kv.ListAsync(install, "user:", cursor, CancellationToken.None);
             Assert.That(reply.Code, Is.Zero);
             var page = System.Text.Json.JsonDocument.Parse(reply.Data).RootElement;
             seen.AddRange(page.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!));
@@ -151,7 +152,7 @@ public sealed class KvStoreTests
 
         Assert.That(seen, Is.EqualTo(new[] { "user:a", "user:b", "user:c" }));
         Assert.That(pages, Is.EqualTo(2));
-        Assert.That((await _kv.ListAsync(install, "user:", "not base64!", CancellationToken.None)).Code, Is.EqualTo(AbiCodes.Invalid));
+        Assert.That((await Kv.ListAsync(install, "user:", "not base64!", CancellationToken.None)).Code, Is.EqualTo(AbiCodes.Invalid));
     }
 
     [Test]
@@ -173,7 +174,7 @@ public sealed class KvStoreTests
         await PutAsync(install, "k", "v");
         await PutAsync(other, "k", "kept");
 
-        await _kv.RemoveInstallAsync(install, CancellationToken.None);
+        await Kv.RemoveInstallAsync(install, CancellationToken.None);
 
         Assert.That((await GetAsync(install, "k")).Code, Is.EqualTo(AbiCodes.Absent));
         Assert.That((await GetAsync(other, "k")).Data, Is.EqualTo(Bytes("kept")));
