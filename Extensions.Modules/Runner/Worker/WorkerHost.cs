@@ -55,12 +55,23 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
                 Frame? frame;
                 lock (_readLock)
                 {
-                    if (_exit.Task.IsCompleted)
+                    while (true)
                     {
-                        return;
-                    }
+                        if (_exit.Task.IsCompleted)
+                        {
+                            return;
+                        }
 
-                    frame = FrameCodec.Read(_input!, maxFrameBytes);
+                        frame = FrameCodec.Read(_input!, maxFrameBytes);
+                        if (frame is not { Kind: FrameKind.HostReply } reply)
+                        {
+                            break;
+                        }
+
+                        // A reply only wakes the guest thread blocked on it: the reader completes it and stays the reader,
+                        // so no other thread is woken to take over the pipe on a host call's critical path.
+                        Complete(reply);
+                    }
                 }
 
                 if (frame is null)
@@ -107,14 +118,6 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
                 var (moduleHash, modulePath) = Messages.ReadCompile(payload.Span);
                 _ = Task.Run(() => Send(CompileOne(id, moduleHash, modulePath)));
                 break;
-            case FrameKind.HostReply:
-                // A reply that arrives after its call timed out finds no waiter and is dropped.
-                if (_waiters.TryGetValue(id, out var waiter))
-                {
-                    waiter.Complete(Messages.ReadReply(payload.Span));
-                }
-
-                break;
             case FrameKind.Ping:
                 Send(Messages.Pong(_sandbox!.Stats));
                 break;
@@ -158,6 +161,15 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
     }
 
     private void Exit(int code) => _exit.TrySetResult(code);
+
+    private void Complete(Frame reply)
+    {
+        // A reply that arrives after its call timed out finds no waiter and is dropped.
+        if (_waiters.TryGetValue(reply.InvocationId, out var waiter))
+        {
+            waiter.Complete(Messages.ReadReply(reply.Payload.Span));
+        }
+    }
 
     private void Send(byte[] frame)
     {
