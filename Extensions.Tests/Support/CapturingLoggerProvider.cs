@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Extensions.Tests.Support;
 
-/// <summary>Keeps every log line the platform writes, so tests can assert on what reached the host's log.</summary>
+/// <summary>
+/// Keeps every log line the platform writes, with the text of any exception logged with it (a console logger prints that
+/// too), so tests can assert on what reached the host's log, leak tests included.
+/// </summary>
 internal sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<(string Category, LogLevel Level, string Message)> Entries { get; } = new();
@@ -21,6 +24,6 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((category, logLevel, formatter(state, exception)));
+            owner.Entries.Enqueue((category, logLevel, formatter(state, exception) + (exception is null ? "" : Environment.NewLine + exception)));
     }
 }
