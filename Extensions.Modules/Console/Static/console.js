@@ -206,7 +206,7 @@ function setupExtensionPage(host) {
       theme: currentTheme(),
       context: {
         tenant: d.tenant,
-        user: { id: d.userId, name: d.userName, kind: d.userKind },
+        user: { id: d.userId, name: d.userName, kind: d.userKind, role: d.userRole },
         locale: d.locale,
         extensionId: d.extension,
       },
