@@ -58,7 +58,7 @@ internal static class ConsolePages
             .Append(user is null ? "" : " autofocus").Append(invalid).Append('>')
             .Append("<button type=\"submit\">Sign in</button></form>");
         main.Append("<h2 class=\"sign-in-alt\">Or with an API key</h2>");
-        main.Append("<form method=\"post\" action=\"/console/sign-in\" class=\"stack\" aria-label=\"Sign in with an API key\">")
+        main.Append("<form method=\"post\" action=\"/console/sign-in\" class=\"stack\">")
             .Append("<label for=\"key\">API key</label>")
             .Append("<input id=\"key\" name=\"key\" type=\"password\" autocomplete=\"current-password\" required spellcheck=\"false\"")
             .Append(" aria-describedby=\"key-help\"")
