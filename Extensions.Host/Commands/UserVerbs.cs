@@ -35,7 +35,7 @@ internal static class UserVerbs
             {
                 Content = JsonContent.Create(new { name = parse.GetValue(name), role = parse.GetValue(role), password = ReadPassword(parse.GetValue(passwordFile)) }),
             }, ct);
-            Console.WriteLine($"created {body.GetProperty("role").GetString()} user {body.GetProperty("name").GetString()} ({body.GetProperty("id").GetString()}) in tenant {body.GetProperty("tenant").GetString()}");
+            Console.WriteLine($"created user {body.GetProperty("name").GetString()} (role {body.GetProperty("role").GetString()}, id {body.GetProperty("id").GetString()}) in tenant {body.GetProperty("tenant").GetString()}");
             PrintGenerated(body);
         }));
 

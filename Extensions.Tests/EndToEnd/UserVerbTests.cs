@@ -71,7 +71,7 @@ public sealed class UserVerbTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(added, Does.Contain("created admin user ada"));
+            Assert.That(added, Does.Contain("created user ada (role admin, id usr_"));
             Assert.That(added, Does.Not.Contain("password:"), "a password from a file is never printed");
             Assert.That(benPassword, Has.Length.GreaterThanOrEqualTo(20));
             Assert.That(adaIn, Is.EqualTo(HttpStatusCode.Redirect));
