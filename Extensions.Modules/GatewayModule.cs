@@ -1,6 +1,7 @@
 using Extensions.Modules.Common;
 using Extensions.Modules.Bundles;
 using Extensions.Modules.Gateway;
+using Extensions.Modules.Gateway.Contracts;
 using Extensions.Modules.Runner.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -24,6 +25,7 @@ public static class GatewayModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<InvocationRecorder>();
+        services.TryAddSingleton<IInvocationLog>(sp => sp.GetRequiredService<InvocationRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<InvocationRecorder>());
         services.TryAddSingleton<GatewayLimiter>();
         services.TryAddSingleton<IdempotencyStore>();

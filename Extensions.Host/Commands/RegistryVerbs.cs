@@ -259,7 +259,7 @@ internal static class RegistryVerbs
 
     private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
 
-    private static Task<int> Run(ParseResult parse, Command command, Func<HttpClient, Task> body) => Verbs.Guard(async () =>
+    internal static Task<int> Run(ParseResult parse, Command command, Func<HttpClient, Task> body) => Verbs.Guard(async () =>
     {
         var server = command.Options.OfType<Option<string>>().First(o => o.Name == "--server");
         var key = command.Options.OfType<Option<string>>().First(o => o.Name == "--key");

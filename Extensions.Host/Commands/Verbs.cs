@@ -27,6 +27,7 @@ internal static class Verbs
             RegistryVerbs.Rollback(),
             RegistryVerbs.Config(),
             RegistryVerbs.Audit(),
+            UserVerbs.Create(),
             InvokeVerb.Create(),
             NewVerb.Create(),
         };

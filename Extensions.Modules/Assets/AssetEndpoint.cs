@@ -16,10 +16,11 @@ internal static class AssetEndpoint
     public const string Route = "/ext-ui/{**path}";
     public const string CacheControl = "public, max-age=31536000, immutable";
 
-    /// <summary>Reserved path of the host's iframe SDK under every installed bundle; it wins over a bundle file of that name.</summary>
+    /// <summary>Reserved path of the host's iframe SDK under every installed bundle (the UI kit sits beside it, see <see cref="SdkFiles"/>);
+    /// it wins over a bundle file of that name.</summary>
     public const string SdkPath = "_sdk/iframe.js";
 
-    public static async Task HandleAsync(HttpContext context, AssetOrigins origins, IInstalledBundles installed, UiBundleCache cache, IframeSdk sdk)
+    public static async Task HandleAsync(HttpContext context, AssetOrigins origins, IInstalledBundles installed, UiBundleCache cache, SdkFiles sdk)
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
@@ -45,10 +46,10 @@ internal static class AssetEndpoint
             return;
         }
 
-        if (request.FilePath == SdkPath)
+        if (sdk.Find(request.FilePath) is { } hostFile)
         {
-            // The SDK changes with the host, not with the bundle: revalidate it instead of caching it forever.
-            await SendAsync(context, sdk.File, "no-cache", origins);
+            // The SDK and the UI kit change with the host, not with the bundle: revalidate them instead of caching them forever.
+            await SendAsync(context, hostFile, "no-cache", origins);
             return;
         }
 

@@ -17,7 +17,7 @@ public static class AssetsModule
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AssetOrigins>();
         services.TryAddSingleton<UiBundleCache>();
-        services.TryAddSingleton<IframeSdk>();
+        services.TryAddSingleton<SdkFiles>();
         return services;
     }
 

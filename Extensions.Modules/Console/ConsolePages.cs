@@ -19,7 +19,7 @@ internal static class ConsolePages
     {
         var console = endpoints.MapGroup(ConsoleSession.ConsolePath).AllowAnonymous().WithTags("Console");
         console.MapGet("/", (HttpContext c) => Results.Redirect("/console/extensions"));
-        console.MapGet("/sign-in", SignInPage);
+        console.MapGet("/sign-in", (HttpContext context, IConsoleSessions sessions) => SignInPage(context, sessions));
         console.MapPost("/sign-in", SignInAsync).DisableAntiforgery();
         console.MapPost("/sign-out", SignOutAsync).DisableAntiforgery();
         console.MapGet("/extensions", ExtensionsAsync);
@@ -28,9 +28,10 @@ internal static class ConsolePages
         console.MapPost("/keys", CreateKeyAsync).DisableAntiforgery();
         console.MapPost("/keys/{keyId}/revoke", RevokeKeyAsync).DisableAntiforgery();
         console.MapGet("/static/{name}", StaticFiles.Serve);
+        ActivityPages.Map(console);
     }
 
-    private static IResult SignInPage(HttpContext context, IConsoleSessions sessions, string? error = null)
+    private static IResult SignInPage(HttpContext context, IConsoleSessions sessions, string? error = null, int status = 401, (string Tenant, string User)? user = null)
     {
         if (sessions.Caller(context) is not null && error is null)
         {
@@ -43,14 +44,28 @@ internal static class ConsolePages
             main.Append("<p class=\"alert\" role=\"alert\" id=\"sign-in-error\">").Append(Html.E(error)).Append("</p>");
         }
 
+        // A tenant user signs in with a user name and password; the operator (and scripts' keys) with an API key below.
+        var invalid = error is not null && user is not null ? " aria-invalid=\"true\" aria-describedby=\"sign-in-error\"" : "";
+        main.Append("<form method=\"post\" action=\"/console/sign-in\" class=\"stack\" aria-label=\"Sign in as a user\">")
+            .Append("<label for=\"tenant\">Tenant</label>")
+            .Append("<input id=\"tenant\" name=\"tenant\" required maxlength=\"63\" autocomplete=\"organization\" spellcheck=\"false\" value=\"")
+            .Append(Html.E(user?.Tenant ?? "default")).Append("\">")
+            .Append("<label for=\"user\">User name</label>")
+            .Append("<input id=\"user\" name=\"user\" required maxlength=\"64\" autocomplete=\"username\" spellcheck=\"false\" autocapitalize=\"none\"")
+            .Append(user is null ? " autofocus" : "").Append(" value=\"").Append(Html.E(user?.User)).Append('"').Append(invalid).Append('>')
+            .Append("<label for=\"password\">Password</label>")
+            .Append("<input id=\"password\" name=\"password\" type=\"password\" required maxlength=\"256\" autocomplete=\"current-password\"")
+            .Append(user is null ? "" : " autofocus").Append(invalid).Append('>')
+            .Append("<button type=\"submit\">Sign in</button></form>");
+        main.Append("<h2 class=\"sign-in-alt\">Or with an API key</h2>");
         main.Append("<form method=\"post\" action=\"/console/sign-in\" class=\"stack\">")
             .Append("<label for=\"key\">API key</label>")
-            .Append("<input id=\"key\" name=\"key\" type=\"password\" autocomplete=\"current-password\" required autofocus spellcheck=\"false\"")
+            .Append("<input id=\"key\" name=\"key\" type=\"password\" autocomplete=\"current-password\" required spellcheck=\"false\"")
             .Append(" aria-describedby=\"key-help\"")
-            .Append(error is null ? "" : " aria-invalid=\"true\"").Append('>')
+            .Append(error is null || user is not null ? "" : " aria-invalid=\"true\"").Append('>')
             .Append("<p id=\"key-help\" class=\"muted\">The admin key is in <code>admin.key</code> in the data directory.</p>")
-            .Append("<button type=\"submit\">Sign in</button></form></section>");
-        return Page(context, error is null ? 200 : 401, Html.Page("Sign in", main.ToString(), null, []), frameSrc: null);
+            .Append("<button type=\"submit\">Sign in with key</button></form></section>");
+        return Page(context, error is null ? 200 : status, Html.Page("Sign in", main.ToString(), null, []), frameSrc: null);
     }
 
     private static async Task<IResult> SignInAsync(HttpContext context, IConsoleSessions sessions)
@@ -61,11 +76,41 @@ internal static class ConsolePages
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (form.ContainsKey("user"))
+        {
+            return await SignInUserAsync(context, sessions, form["tenant"].ToString().Trim(), form["user"].ToString().Trim(), form["password"].ToString());
+        }
+
         var key = form["key"].ToString();
         var caller = key.Length is > 0 and <= 256 ? await sessions.SignInAsync(context, key) : null;
         return caller is null
             ? SignInPage(context, sessions, "That key is unknown or revoked.")
             : Results.Redirect("/console/extensions");
+    }
+
+    private static async Task<IResult> SignInUserAsync(HttpContext context, IConsoleSessions sessions, string tenant, string user, string password)
+    {
+        var shown = (tenant.Length > 63 ? tenant[..63] : tenant, user.Length > 64 ? user[..64] : user);
+        if (tenant.Length is 0 or > 63 || user.Length is 0 or > 64 || password.Length is 0 or > 256)
+        {
+            return SignInPage(context, sessions, "Enter the tenant, your user name and your password.", 400, shown);
+        }
+
+        var result = await sessions.SignInUserAsync(context, tenant, user, password);
+        switch (result.Outcome)
+        {
+            case UserSignInOutcome.SignedIn:
+                return Results.Redirect("/console/extensions");
+            case UserSignInOutcome.Throttled:
+                var minutes = Math.Max(1, (int)Math.Ceiling((result.RetryAfter ?? TimeSpan.FromMinutes(1)).TotalMinutes));
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling((result.RetryAfter ?? TimeSpan.FromMinutes(1)).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return SignInPage(context, sessions,
+                    $"Too many failed sign-ins for this user name from your address. Try again in {minutes} minute{(minutes == 1 ? "" : "s")}.", 429, shown);
+            case UserSignInOutcome.Disabled:
+                return SignInPage(context, sessions, "This user is disabled. Ask your tenant's admin.", 403, shown);
+            default:
+                return SignInPage(context, sessions, "That user name or password is wrong.", 401, shown);
+        }
     }
 
     private static async Task<IResult> SignOutAsync(HttpContext context, IConsoleSessions sessions)
@@ -144,6 +189,7 @@ internal static class ConsolePages
             .Append(Data("origin", origin)).Append(Data("extension", install.ExtensionId)).Append(Data("hash", install.ContentHash))
             .Append(Data("entry", entry)).Append(Data("title", title)).Append(Data("tenant", viewer.Tenant))
             .Append(Data("user-id", viewer.KeyId)).Append(Data("user-name", viewer.Name)).Append(Data("user-kind", viewer.Kind))
+            .Append(Data("user-role", viewer.Role ?? (viewer.IsAdmin ? "admin" : "user")))
             .Append(Data("locale", locale.Length is > 0 and <= 35 ? locale : "en"))
             .Append("></div><p id=\"ext-status\" class=\"muted\" role=\"status\" aria-live=\"polite\">Loading…</p>");
         return Page(context, 200, Html.Page(title, main.ToString(), viewer, nav, PageHref(install.ExtensionId)), frameSrc: origin);
@@ -165,9 +211,9 @@ internal static class ConsolePages
         ITenantKeys keys, (string Name, string Key)? created, int status)
     {
         var nav = await NavAsync(viewer, await catalog.ListAsync(viewer.Tenant, context.RequestAborted), resolver, context.RequestAborted);
-        if (viewer.Kind != CallerIdentity.AdminKind)
+        if (!viewer.IsAdmin)
         {
-            return Page(context, 403, Html.Page("API keys", "<h1>API keys</h1><p>Only an admin key may manage keys.</p>", viewer, nav, KeysHref), null);
+            return Page(context, 403, Html.Page("API keys", "<h1>API keys</h1><p>Only a tenant admin may manage keys.</p>", viewer, nav, KeysHref), null);
         }
 
         var main = new StringBuilder("<h1>API keys</h1>");
@@ -224,7 +270,7 @@ internal static class ConsolePages
             return Refused(context);
         }
 
-        if (viewer.Kind != CallerIdentity.AdminKind)
+        if (!viewer.IsAdmin)
         {
             return await KeysAsync(context, viewer, catalog, resolver, keys, null, 403);
         }
@@ -246,7 +292,7 @@ internal static class ConsolePages
             return Results.Redirect("/console/sign-in");
         }
 
-        if (!await IsValidFormAsync(context, sessions) || viewer.Kind != CallerIdentity.AdminKind)
+        if (!await IsValidFormAsync(context, sessions) || !viewer.IsAdmin)
         {
             return Refused(context);
         }
@@ -271,13 +317,14 @@ internal static class ConsolePages
     private static string PageHref(string extensionId) => $"/console/ext/{extensionId}";
 
     /// <summary>The console's navigation: the extensions list, then one entry per enabled install with a <c>nav</c> UI hook.</summary>
-    private static async Task<IReadOnlyList<(string Href, string Label)>> NavAsync(
+    internal static async Task<IReadOnlyList<(string Href, string Label)>> NavAsync(
         ConsoleViewer viewer, IReadOnlyList<InstallSummary> installs, IInstallResolver resolver, CancellationToken ct)
     {
         var nav = new List<(string, string)> { ("/console/extensions", "Extensions") };
-        if (viewer.Kind == CallerIdentity.AdminKind)
+        if (viewer.IsAdmin)
         {
             nav.Add((KeysHref, "API keys"));
+            nav.AddRange(ActivityPages.Nav);
         }
 
         foreach (var install in installs.Where(i => i.State == "enabled"))
@@ -292,9 +339,9 @@ internal static class ConsolePages
         return nav;
     }
 
-    private static ConsoleViewer? Viewer(HttpContext context, IConsoleSessions sessions) =>
+    internal static ConsoleViewer? Viewer(HttpContext context, IConsoleSessions sessions) =>
         sessions.Caller(context) is { } caller && sessions.CsrfToken(context) is { } csrf
-            ? new ConsoleViewer(caller.TenantId, caller.KeyId, caller.Name, caller.Kind, csrf)
+            ? new ConsoleViewer(caller.TenantId, caller.KeyId, caller.Name, caller.Kind, csrf, caller.Role)
             : null;
 
     private static async Task<bool> IsValidFormAsync(HttpContext context, IConsoleSessions sessions)
@@ -322,7 +369,7 @@ internal static class ConsolePages
     }
 
     /// <summary>Every console page: no caching, no framing, scripts and styles from this origin only, frames only from one asset origin.</summary>
-    private static IResult Page(HttpContext context, int status, string html, string? frameSrc)
+    internal static IResult Page(HttpContext context, int status, string html, string? frameSrc)
     {
         var headers = context.Response.Headers;
         headers.CacheControl = "no-store";

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
+using Extensions.Modules.Registry.Contracts;
 
 namespace Extensions.Modules.Console;
 
@@ -16,6 +17,7 @@ internal static class Html
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<meta name=\"color-scheme\" content=\"light dark\">")
             .Append("<title>").Append(E(title)).Append(" · Extensions</title>")
+            .Append("<link rel=\"stylesheet\" href=\"/console/static/ui-kit.css\">")
             .Append("<link rel=\"stylesheet\" href=\"/console/static/console.css\">")
             .Append("<script type=\"module\" src=\"/console/static/console.js\"></script>");
         if (viewer is not null)
@@ -53,5 +55,10 @@ internal static class Html
         $"<code title=\"{E(contentHash)}\">{E(contentHash.Length > 19 ? contentHash[..19] + "…" : contentHash)}</code>";
 }
 
-/// <summary>Who is looking at a console page.</summary>
-internal sealed record ConsoleViewer(string Tenant, string KeyId, string Name, string Kind, string Csrf);
+/// <summary>Who is looking at a console page. <see cref="KeyId"/> is the API key's or the user's id; <see cref="Role"/> is a user's role.</summary>
+internal sealed record ConsoleViewer(string Tenant, string KeyId, string Name, string Kind, string Csrf, string? Role = null)
+{
+    /// <summary>A tenant admin: signed in with an admin key, or a user with role <c>admin</c>. Only they manage keys and installs
+    /// and see the activity pages; everyone signed in may open extension pages.</summary>
+    public bool IsAdmin => Kind == CallerIdentity.AdminKind || (Kind == CallerIdentity.UserKind && Role == CallerIdentity.AdminRole);
+}

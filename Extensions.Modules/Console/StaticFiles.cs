@@ -10,6 +10,8 @@ internal static class StaticFiles
     {
         ["console.js"] = Load("console.js", "text/javascript; charset=utf-8"),
         ["console.css"] = Load("console.css", "text/css; charset=utf-8"),
+        // The UI kit's stylesheet that extension pages get (one embedded copy): its tokens are the console's too.
+        ["ui-kit.css"] = Load("ui-kit.css", "text/css; charset=utf-8", "Extensions.Modules.Assets.ui-kit.css"),
     };
 
     public static IResult Serve(string name, HttpContext context)
@@ -31,9 +33,9 @@ internal static class StaticFiles
         return Results.Bytes(file.Bytes, file.Type);
     }
 
-    private static (byte[], string, string) Load(string name, string type)
+    private static (byte[], string, string) Load(string name, string type, string? resource = null)
     {
-        using var stream = typeof(StaticFiles).Assembly.GetManifestResourceStream($"Extensions.Modules.Console.Static.{name}")
+        using var stream = typeof(StaticFiles).Assembly.GetManifestResourceStream(resource ?? $"Extensions.Modules.Console.Static.{name}")
             ?? throw new InvalidOperationException($"console file {name} is not embedded in this build");
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);

@@ -1,7 +1,6 @@
-using Dapper;
 using Extensions.Modules.Common;
+using Extensions.Modules.Gateway.Contracts;
 using Extensions.Modules.Registry.Contracts;
-using Extensions.Modules.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,7 +9,8 @@ namespace Extensions.Modules.Gateway;
 
 /// <summary>
 /// <c>GET /api/admin/invocations</c>: recent invocations with their outcome and usage, newest first. An admin key sees
-/// every tenant's (optionally filtered); a tenant key sees its own tenant's only, and asking for another tenant is refused.
+/// every tenant's (optionally filtered by tenant, extension, install; paged with <c>before</c>); a tenant key or user sees its
+/// own tenant's only, and asking for another tenant is refused.
 /// </summary>
 internal static class InvocationEndpoints
 {
@@ -21,7 +21,7 @@ internal static class InvocationEndpoints
             .WithTags("Admin");
 
     private static async Task<IResult> ListAsync(
-        string? tenant, string? extension, int? limit, HttpContext context, IDatabase database, InvocationRecorder recorder, CancellationToken ct)
+        string? tenant, string? extension, string? install, long? before, int? limit, HttpContext context, InvocationRecorder recorder, CancellationToken ct)
     {
         var caller = CallerIdentity.From(context.User)
             ?? throw new ExtensionsException(ProblemCodes.Unauthenticated, 401, "send 'Authorization: Bearer <api key>'");
@@ -35,16 +35,7 @@ internal static class InvocationEndpoints
             tenant = caller.TenantId;
         }
 
-        await recorder.FlushAsync(ct);
-        await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<InvocationRecord>(new CommandDefinition("""
-            SELECT at AS At, tenant_id AS TenantId, extension_id AS ExtensionId, install_id AS InstallId, version AS Version,
-                   request_id AS RequestId, method AS Method, endpoint AS Endpoint, status AS Status, code AS Code,
-                   duration_ms AS DurationMs, fuel AS Fuel, memory_bytes AS MemoryBytes, host_calls AS HostCalls
-            FROM gateway_invocations
-            WHERE (@tenant IS NULL OR tenant_id = @tenant) AND (@extension IS NULL OR extension_id = @extension)
-            ORDER BY id DESC LIMIT @limit
-            """, new { tenant, extension, limit = Math.Clamp(limit ?? 100, 1, 1000) }, cancellationToken: ct));
+        var rows = await recorder.ListAsync(new InvocationQuery(tenant, extension, install, before, Math.Clamp(limit ?? 100, 1, 1000)), ct);
         return Results.Ok(rows);
     }
 }

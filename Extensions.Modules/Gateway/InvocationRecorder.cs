@@ -1,4 +1,5 @@
 using Dapper;
+using Extensions.Modules.Gateway.Contracts;
 using Extensions.Modules.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,8 +15,25 @@ internal sealed record InvocationRecord(
 /// Writes invocation records in batches off the request path (see <see cref="BatchedWriter{T}"/>). Old rows are pruned by age.
 /// </summary>
 internal sealed partial class InvocationRecorder(IDatabase database, IOptions<GatewayOptions> options, TimeProvider time, ILogger<InvocationRecorder> logger)
-    : BatchedWriter<InvocationRecord>(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), time)
+    : BatchedWriter<InvocationRecord>(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), time), IInvocationLog
 {
+    /// <summary>Flushes what is queued first, so a request that just finished is in the answer.</summary>
+    public async Task<IReadOnlyList<InvocationEntry>> ListAsync(InvocationQuery query, CancellationToken ct)
+    {
+        await FlushAsync(ct);
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<InvocationEntry>(new CommandDefinition("""
+            SELECT id AS Id, at AS At, tenant_id AS TenantId, extension_id AS ExtensionId, install_id AS InstallId, version AS Version,
+                   request_id AS RequestId, method AS Method, endpoint AS Endpoint, status AS Status, code AS Code,
+                   duration_ms AS DurationMs, fuel AS Fuel, memory_bytes AS MemoryBytes, host_calls AS HostCalls
+            FROM gateway_invocations
+            WHERE (@TenantId IS NULL OR tenant_id = @TenantId) AND (@ExtensionId IS NULL OR extension_id = @ExtensionId)
+              AND (@InstallId IS NULL OR install_id = @InstallId) AND (@BeforeId IS NULL OR id < @BeforeId)
+            ORDER BY id DESC LIMIT @Limit
+            """, new { query.TenantId, query.ExtensionId, query.InstallId, query.BeforeId, Limit = Math.Clamp(query.Limit, 1, 1000) }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
     private const string InsertSql = """
         INSERT INTO gateway_invocations (at, tenant_id, extension_id, install_id, version, request_id, method, endpoint, status, code,
             duration_ms, fuel, memory_bytes, host_calls)

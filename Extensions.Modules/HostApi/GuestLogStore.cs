@@ -1,4 +1,5 @@
 using Dapper;
+using Extensions.Modules.HostApi.Contracts;
 using Extensions.Modules.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,21 +15,24 @@ internal sealed record GuestLogEntry(long At, string TenantId, string ExtensionI
 /// older than the retention, or beyond the row cap, are pruned.
 /// </summary>
 internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApiOptions> options, TimeProvider time, ILogger<GuestLogStore> logger)
-    : BatchedWriter<GuestLogEntry>(TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10), time)
+    : BatchedWriter<GuestLogEntry>(TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10), time), IGuestLogReader
 {
     private static readonly string[] Parameters = ["$at", "$tenant", "$extension", "$install", "$request", "$level", "$message"];
 
-    public async Task<IReadOnlyList<GuestLogEntry>> QueryAsync(string tenantId, string? extensionId, string? requestId, int limit, CancellationToken ct)
+    /// <summary>Flushes what is queued first, so lines of a request that just finished are in the answer.</summary>
+    public async Task<IReadOnlyList<GuestLogLine>> ListAsync(string tenantId, GuestLogQuery query, CancellationToken ct)
     {
         await FlushAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        var rows = await connection.QueryAsync<GuestLogEntry>(new CommandDefinition("""
-            SELECT at AS At, tenant_id AS TenantId, extension_id AS ExtensionId, install_id AS InstallId, request_id AS RequestId,
+        var rows = await connection.QueryAsync<GuestLogLine>(new CommandDefinition("""
+            SELECT id AS Id, at AS At, tenant_id AS TenantId, extension_id AS ExtensionId, install_id AS InstallId, request_id AS RequestId,
                    level AS Level, message AS Message
             FROM hostapi_guest_logs
-            WHERE tenant_id = @tenantId AND (@extensionId IS NULL OR extension_id = @extensionId) AND (@requestId IS NULL OR request_id = @requestId)
-            ORDER BY id DESC LIMIT @limit
-            """, new { tenantId, extensionId, requestId, limit }, cancellationToken: ct));
+            WHERE tenant_id = @tenantId AND (@ExtensionId IS NULL OR extension_id = @ExtensionId) AND (@InstallId IS NULL OR install_id = @InstallId)
+              AND (@RequestId IS NULL OR request_id = @RequestId) AND (@Level IS NULL OR level = @Level) AND (@BeforeId IS NULL OR id < @BeforeId)
+            ORDER BY id DESC LIMIT @Limit
+            """, new { tenantId, query.ExtensionId, query.InstallId, query.RequestId, query.Level, query.BeforeId, Limit = Math.Clamp(query.Limit, 1, 1000) },
+            cancellationToken: ct));
         return rows.AsList();
     }
 

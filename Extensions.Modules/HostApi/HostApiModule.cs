@@ -1,5 +1,6 @@
 using Extensions.Modules.Common;
 using Extensions.Modules.HostApi;
+using Extensions.Modules.HostApi.Contracts;
 using Extensions.Modules.Registry.Contracts;
 using Extensions.Modules.Runner.Contracts;
 using Microsoft.AspNetCore.Routing;
@@ -22,6 +23,7 @@ public static class HostApiModule
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GuestLogStore>();
+        services.TryAddSingleton<IGuestLogReader>(sp => sp.GetRequiredService<GuestLogStore>());
         services.AddHostedService(sp => sp.GetRequiredService<GuestLogStore>());
         services.TryAddSingleton<GuestLog>();
         services.TryAddSingleton<HostApiMetrics>();

@@ -37,6 +37,7 @@ public static class RegistryModule
         services.TryAddSingleton<IInstallDirectory, InstallDirectory>();
         services.TryAddSingleton<IInstalledBundles, InstalledBundles>();
         services.TryAddSingleton<ITenantKeys, TenantKeys>();
+        services.TryAddSingleton<IAuditTrail, AuditTrail>();
         services.AddHostedService<FirstStartSeeder>();
 
         var authentication = services.AddAuthentication(CallerIdentity.DefaultScheme)
@@ -51,6 +52,7 @@ public static class RegistryModule
     public static IEndpointRouteBuilder MapRegistryEndpoints(this IEndpointRouteBuilder endpoints)
     {
         AdminEndpoints.Map(endpoints);
+        UserEndpoints.Map(endpoints);
         return endpoints;
     }
 }

@@ -20,4 +20,17 @@ public sealed class RegistryOptions
     /// <summary>Where the hello sample (manifest.json + build/hello.wasm) is read from; empty means beside the program.
     /// <remarks>Defaults to empty.</remarks></summary>
     public string SampleDirectory { get; set; } = "";
+
+    /// <summary>Failed console sign-ins allowed for one user name from one address before that pair is refused for
+    /// <see cref="SignInLockoutSeconds"/>. <remarks>Defaults to 5.</remarks></summary>
+    [Range(1, 1000)]
+    public int SignInMaxFailures { get; set; } = 5;
+
+    /// <summary>Failed console sign-ins allowed from one address (any user names) in the same window. <remarks>Defaults to 50.</remarks></summary>
+    [Range(1, 100_000)]
+    public int SignInMaxFailuresPerAddress { get; set; } = 50;
+
+    /// <summary>How long failed sign-ins count, and so how long a throttled user name or address waits. <remarks>Defaults to 900 (15 minutes).</remarks></summary>
+    [Range(1, 86_400)]
+    public int SignInLockoutSeconds { get; set; } = 900;
 }

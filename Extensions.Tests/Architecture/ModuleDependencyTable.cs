@@ -16,7 +16,8 @@ internal static class ModuleDependencyTable
         ["Gateway"] = ModuleConstraint.ForbidAllExcept("Registry", "Runner", "Bundles", "Common", "Storage"),
         ["Telemetry"] = ModuleConstraint.ForbidAllExcept("Common"),
         ["Assets"] = ModuleConstraint.ForbidAllExcept("Registry", "Bundles", "Common", "Storage"),
-        ["Console"] = ModuleConstraint.ForbidAllExcept("Registry", "Assets", "Bundles", "Common", "Storage"),
+        // The console reads activity through the Gateway's and HostApi's contracts (the services their admin APIs use).
+        ["Console"] = ModuleConstraint.ForbidAllExcept("Registry", "Assets", "Bundles", "Common", "Storage", "Gateway", "HostApi"),
     };
 }
 

@@ -101,6 +101,38 @@ public sealed class AssetOriginTests
         });
     }
 
+    [TestCase("_sdk/ui-kit.css", "sdk/ui-kit/ui-kit.css", "text/css; charset=utf-8")]
+    [TestCase("_sdk/ui-kit.js", "sdk/ui-kit/ui-kit.js", "text/javascript; charset=utf-8")]
+    public async Task UiKit_IsServedUnderEveryInstalledBundle_FromTheRepositoryFile_WithTheAssetHeaders(string path, string repoFile, string contentType)
+    {
+        var one = await GetAsync("test.uione", _one.ContentHash, path);
+        var two = await GetAsync("test.uitwo", _two.ContentHash, path);
+        var revalidated = await GetAsync("test.uione", _one.ContentHash, path, headers: [("If-None-Match", one.Header("ETag") ?? "\"none\"")]);
+        var notInstalled = await GetAsync("test.uione", _unInstalledHash, path);
+        var otherHost = await GetAsync("test.uione", _one.ContentHash, path, host: HostOf("test.uitwo"));
+        var notAKitFile = await GetAsync("test.uione", _one.ContentHash, "_sdk/ui-kit.min.css");
+
+        var consolePort = _platform.BaseUrl.Port;
+        Assert.Multiple(() =>
+        {
+            Assert.That(one.Status, Is.EqualTo(200), one.Text);
+            Assert.That(one.Body, Is.EqualTo(File.ReadAllBytes(RepoFiles.PathOf(repoFile))));
+            Assert.That(one.Header("Content-Type"), Is.EqualTo(contentType));
+            Assert.That(one.Header("Cache-Control"), Is.EqualTo("no-cache"), "the kit changes with the host, so it is revalidated");
+            Assert.That(one.Header("ETag"), Is.EqualTo($"\"sha256-{Convert.ToHexStringLower(SHA256.HashData(one.Body))}\""));
+            Assert.That(one.Header("X-Content-Type-Options"), Is.EqualTo("nosniff"));
+            Assert.That(one.Header("Cross-Origin-Resource-Policy"), Is.EqualTo("same-origin"));
+            Assert.That(one.Header("Content-Security-Policy"), Does.StartWith("default-src 'self';"));
+            Assert.That(one.Header("Content-Security-Policy"), Does.EndWith($"frame-ancestors http://127.0.0.1:{consolePort} http://localhost:{consolePort}"));
+            Assert.That(two.Body, Is.EqualTo(one.Body));
+            Assert.That(revalidated.Status, Is.EqualTo(304));
+            Assert.That(revalidated.Body, Is.Empty);
+            Assert.That(notInstalled.Status, Is.EqualTo(404));
+            Assert.That(otherHost.Status, Is.EqualTo(421));
+            Assert.That(notAKitFile.Status, Is.EqualTo(404), "only the kit's own files are reserved");
+        });
+    }
+
     [Test]
     public async Task IfNoneMatch_WithTheETag_Answers304WithoutBody_AndAnotherTagGetsTheFile()
     {

@@ -149,6 +149,52 @@ public sealed class ConsoleBrowserTests
     }
 
     [Test]
+    public async Task ThemeSwitch_ChangesTheUiKitsColoursInsideTheIframe_AndTheFrameGrowsWithItsContent()
+    {
+        var (page, frame) = await OpenAsync("test.hello-ui");
+        await Assertions.Expect(frame.Locator("#greeting")).ToHaveTextAsync("Hello, world");
+        const string Background = "() => getComputedStyle(document.body).backgroundColor";
+        const string Light = "rgb(255, 255, 255)";
+        const string Dark = "rgb(13, 17, 23)";
+
+        // The fixture's browser keeps the console's theme in localStorage; start from light whatever an earlier test chose.
+        if (await frame.EvaluateAsync<string>(Background) != Light)
+        {
+            await page.Locator("#theme-toggle").ClickAsync();
+            await frame.WaitForFunctionAsync($"() => getComputedStyle(document.body).backgroundColor === '{Light}'");
+        }
+
+        var lightButton = await frame.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('button.ui-btn-primary')).backgroundColor");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Dark theme" }).ClickAsync();
+        await frame.WaitForFunctionAsync($"() => getComputedStyle(document.body).backgroundColor === '{Dark}'");
+        var darkButton = await frame.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('button.ui-btn-primary')).backgroundColor");
+        var consoleBackground = await page.EvaluateAsync<string>(Background);
+
+        var iframe = page.Locator("iframe.ext-iframe");
+        var before = await iframe.EvaluateAsync<double>("f => f.getBoundingClientRect().height");
+        for (var i = 0; i < 6; i++)
+        {
+            await frame.Locator("#name").FillAsync($"Row {i}");
+            await frame.Locator("#name").PressAsync("Enter");
+            await Assertions.Expect(frame.Locator("#history tr")).ToHaveCountAsync(i + 2);
+        }
+
+        await page.WaitForFunctionAsync("h => document.querySelector('iframe.ext-iframe').getBoundingClientRect().height > h + 100", before);
+        var after = await iframe.EvaluateAsync<double>("f => f.getBoundingClientRect().height");
+        var content = await frame.EvaluateAsync<double>("() => document.documentElement.scrollHeight");
+        await page.CloseAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(consoleBackground, Is.EqualTo(Dark), "the console itself uses the same tokens");
+            Assert.That(lightButton, Is.EqualTo("rgb(9, 105, 218)"), "the kit's light accent");
+            Assert.That(darkButton, Is.EqualTo("rgb(68, 147, 248)"), "the kit's dark accent");
+            Assert.That(after, Is.GreaterThan(before + 100));
+            Assert.That(after, Is.EqualTo(content).Within(1), "the frame is as tall as its content");
+        });
+    }
+
+    [Test]
     public async Task ApiProxy_ReachesOnlyTheExtensionsOwnRoutes()
     {
         var (page, frame) = await OpenAsync("test.hello-ui");

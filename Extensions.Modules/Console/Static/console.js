@@ -143,10 +143,13 @@ function themeMode() {
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
+const THEME_TOKENS = ['bg', 'surface', 'fg', 'muted', 'accent', 'accent-fg', 'border', 'danger', 'ok', 'warn', 'info', 'focus', 'backdrop'];
+
 function currentTheme() {
   const style = getComputedStyle(document.documentElement);
   const tokens = {};
-  for (const name of ['bg', 'fg', 'muted', 'accent', 'border', 'surface']) tokens[`--ext-${name}`] = style.getPropertyValue(`--c-${name}`).trim();
+  // The console's own values of the UI kit's colour tokens: the iframe then matches the console exactly, whatever its kit copy says.
+  for (const name of THEME_TOKENS) tokens[`--ext-${name}`] = style.getPropertyValue(`--ext-${name}`).trim();
   return { mode: themeMode(), tokens };
 }
 
@@ -203,7 +206,7 @@ function setupExtensionPage(host) {
       theme: currentTheme(),
       context: {
         tenant: d.tenant,
-        user: { id: d.userId, name: d.userName, kind: d.userKind },
+        user: { id: d.userId, name: d.userName, kind: d.userKind, role: d.userRole },
         locale: d.locale,
         extensionId: d.extension,
       },

@@ -25,8 +25,12 @@ namespace Extensions.Modules.Registry.Auth;
 /// behind the session is not revoked, and any request outside the console's pages must echo the CSRF token in a header: a
 /// cross-origin page can't set that header without a CORS preflight, which this host never grants.
 /// </summary>
-internal sealed class ConsoleSessions(ApiKeys keys, RegistryStore store) : IConsoleSessions
+internal sealed partial class ConsoleSessions(ApiKeys keys, RegistryStore store, TenantUsers users, SignInThrottle throttle, ILogger<ConsoleSessions> logger)
+    : IConsoleSessions
 {
+    private const string StampClaim = "stamp";
+    private const string RoleClaim = "role";
+
     private readonly ConcurrentDictionary<string, (long Generation, bool Active)> _active = new(StringComparer.Ordinal);
 
     public async Task<CallerIdentity?> SignInAsync(HttpContext context, string apiKey)
@@ -43,12 +47,68 @@ internal sealed class ConsoleSessions(ApiKeys keys, RegistryStore store) : ICons
             new Claim("tenant", caller.TenantId),
             new Claim("key", caller.KeyId),
             new Claim("kind", caller.Kind),
-            new Claim(ConsoleSession.CsrfClaim, Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_')),
+            new Claim(ConsoleSession.CsrfClaim, NewCsrf()),
         ], ConsoleSession.Scheme);
         await context.SignInAsync(ConsoleSession.Scheme, new ClaimsPrincipal(identity));
         await store.AuditAsync(caller.TenantId, caller.KeyId, "console.signin", caller.KeyId, $"{caller.Kind} key '{caller.Name}'", context.RequestAborted);
         return caller;
     }
+
+    public async Task<UserSignIn> SignInUserAsync(HttpContext context, string tenant, string userName, string password)
+    {
+        var ct = context.RequestAborted;
+        tenant = tenant.Trim();
+        userName = TenantUsers.Normalise(userName);
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.Blocked(tenant, userName, address) is { } wait)
+        {
+            Log.Throttled(logger, tenant, userName, address);
+            return new UserSignIn(UserSignInOutcome.Throttled, RetryAfter: wait);
+        }
+
+        var tenantExists = tenant.Length is > 0 and <= 63 && await store.TenantExistsAsync(tenant, ct);
+        var user = await users.VerifyAsync(tenantExists ? tenant : "", userName, password, ct);
+        if (user is null)
+        {
+            var startsNow = throttle.Fail(tenant, userName, address);
+            if (tenantExists)
+            {
+                // Bounded by the throttle: at most SignInMaxFailures rows per name and address per window.
+                await store.AuditAsync(tenant, "anonymous", "console.signin.failed", userName, $"wrong user name or password from {address}", ct);
+                if (startsNow)
+                {
+                    await store.AuditAsync(tenant, "anonymous", "console.signin.throttled", userName, $"too many failed sign-ins from {address}", ct);
+                }
+            }
+
+            return startsNow
+                ? new UserSignIn(UserSignInOutcome.Throttled, RetryAfter: throttle.Blocked(tenant, userName, address) ?? TimeSpan.FromSeconds(1))
+                : new UserSignIn(UserSignInOutcome.WrongCredentials);
+        }
+
+        if (user.DisabledAt is not null)
+        {
+            await store.AuditAsync(tenant, user.Id, "console.signin.disabled", user.Id, $"disabled user '{user.Name}' from {address}", ct);
+            return new UserSignIn(UserSignInOutcome.Disabled);
+        }
+
+        var caller = new CallerIdentity(user.TenantId, user.Id, CallerIdentity.UserKind, user.Name, user.Role);
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.Name, user.Name),
+            new Claim("tenant", user.TenantId),
+            new Claim("key", user.Id),
+            new Claim("kind", CallerIdentity.UserKind),
+            new Claim(RoleClaim, user.Role),
+            new Claim(StampClaim, user.Stamp),
+            new Claim(ConsoleSession.CsrfClaim, NewCsrf()),
+        ], ConsoleSession.Scheme);
+        await context.SignInAsync(ConsoleSession.Scheme, new ClaimsPrincipal(identity));
+        await store.AuditAsync(user.TenantId, user.Id, "console.signin", user.Id, $"{user.Role} user '{user.Name}'", ct);
+        return new UserSignIn(UserSignInOutcome.SignedIn, caller);
+    }
+
+    private static string NewCsrf() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
 
     public Task SignOutAsync(HttpContext context) => context.SignOutAsync(ConsoleSession.Scheme);
 
@@ -61,7 +121,8 @@ internal sealed class ConsoleSessions(ApiKeys keys, RegistryStore store) : ICons
         CsrfToken(context) is { } expected && presented is not null
         && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
 
-    /// <summary>Cookie handler hook: drop sessions whose key was revoked, and API calls without the CSRF header.</summary>
+    /// <summary>Cookie handler hook: drop sessions whose key was revoked or whose user was disabled or given a new password, and API
+    /// calls without the CSRF header.</summary>
     public async Task ValidateAsync(CookieValidatePrincipalContext context)
     {
         var principal = context.Principal!;
@@ -70,7 +131,11 @@ internal sealed class ConsoleSessions(ApiKeys keys, RegistryStore store) : ICons
         var request = context.HttpContext.Request;
         var needsHeader = !request.Path.StartsWithSegments(ConsoleSession.ConsolePath);
         var presented = request.Headers[ConsoleSession.CsrfHeader].ToString();
-        if (keyId is null || csrf is null || !await IsActiveAsync(keyId, context.HttpContext.RequestAborted)
+        var ct = context.HttpContext.RequestAborted;
+        var active = keyId is not null && (principal.FindFirst("kind")?.Value == CallerIdentity.UserKind
+            ? principal.FindFirst(StampClaim)?.Value is { } stamp && await users.IsSessionValidAsync(keyId, stamp, ct)
+            : await IsActiveAsync(keyId, ct));
+        if (csrf is null || !active
             || (needsHeader && !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(csrf), Encoding.UTF8.GetBytes(presented))))
         {
             context.RejectPrincipal();
@@ -109,6 +174,9 @@ internal sealed class ConsoleSessions(ApiKeys keys, RegistryStore store) : ICons
         services.AddDataProtection().SetApplicationName("extensions");
         services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>, ILoggerFactory>((o, storage, loggers) =>
             o.XmlRepository = new FileSystemXmlRepository(PrivateDirectory(Path.Combine(storage.Value.FullDataDirectory, "keys", "sessions")), loggers));
+        services.AddSingleton<TenantUsers>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddSingleton(TenantUsers.Migration);
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<IConsoleSessions>(sp => sp.GetRequiredService<ConsoleSessions>());
 
@@ -134,5 +202,11 @@ internal sealed class ConsoleSessions(ApiKeys keys, RegistryStore store) : ICons
                     c.Request.Headers.Authorization.Count == 0 && c.Request.Cookies.ContainsKey(ConsoleSession.CookieName)
                         ? ConsoleSession.Scheme
                         : CallerIdentity.Scheme);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message = "Console sign-in refused for user {UserName} of tenant {Tenant} from {Address}: too many failed attempts")]
+        public static partial void Throttled(ILogger logger, string tenant, string userName, string address);
     }
 }

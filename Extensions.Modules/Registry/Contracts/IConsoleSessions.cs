@@ -3,13 +3,17 @@ using Microsoft.AspNetCore.Http;
 namespace Extensions.Modules.Registry.Contracts;
 
 /// <summary>
-/// Console sign-in: an API key is exchanged for a session cookie (HttpOnly, SameSite=Strict, Secure on https) that also
+/// Console sign-in: an API key, or a tenant user's name and password, is exchanged for a session cookie (HttpOnly, SameSite=Strict, Secure on https) that also
 /// authenticates <c>/api/...</c> calls, but only when they carry the session's CSRF token in <see cref="CsrfHeader"/>.
 /// </summary>
 public interface IConsoleSessions
 {
     /// <summary>Checks the key and starts a session; null (and no cookie) when the key is unknown or revoked.</summary>
     Task<CallerIdentity?> SignInAsync(HttpContext context, string apiKey);
+
+    /// <summary>Checks a tenant user's password (throttled per user name and address, audited) and starts a session carrying the
+    /// tenant, the user's id and role.</summary>
+    Task<UserSignIn> SignInUserAsync(HttpContext context, string tenant, string userName, string password);
 
     Task SignOutAsync(HttpContext context);
 

@@ -221,8 +221,8 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time, Crash
         await AuditAsync(c, null, tenantId, actor, action, subject, detail, ct);
     }
 
-    /// <summary>Newest first; each filter is optional.</summary>
-    public async Task<IReadOnlyList<AuditRow>> ListAuditAsync(string? tenantId, string? extensionId, string? subject, int limit, CancellationToken ct)
+    /// <summary>Newest first; each filter is optional; <paramref name="beforeId"/> pages backwards.</summary>
+    public async Task<IReadOnlyList<AuditRow>> ListAuditAsync(string? tenantId, string? extensionId, string? subject, int limit, CancellationToken ct, long? beforeId = null)
     {
         await using var c = await OpenAsync(ct);
         return [.. await c.QueryAsync<AuditRow>(new CommandDefinition("""
@@ -230,9 +230,9 @@ internal sealed class RegistryStore(IDatabase database, TimeProvider time, Crash
                    extension_id AS ExtensionId, before AS Before, after AS After
             FROM registry_audit
             WHERE (@tenantId IS NULL OR tenant_id = @tenantId) AND (@extensionId IS NULL OR extension_id = @extensionId)
-              AND (@subject IS NULL OR subject = @subject)
+              AND (@subject IS NULL OR subject = @subject) AND (@beforeId IS NULL OR id < @beforeId)
             ORDER BY id DESC LIMIT @limit
-            """, new { tenantId, extensionId, subject, limit }, cancellationToken: ct))];
+            """, new { tenantId, extensionId, subject, limit, beforeId }, cancellationToken: ct))];
     }
 
     private Task<int> AuditAsync(DbConnection c, DbTransaction? tx, string? tenantId, string actor, string action, string subject, string detail, CancellationToken ct,

@@ -224,9 +224,9 @@ internal static class AdminEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> ListAuditAsync(string? tenant, string? extension, string? subject, int? limit, RegistryStore store, CancellationToken ct)
+    private static async Task<IResult> ListAuditAsync(string? tenant, string? extension, string? subject, int? limit, long? before, RegistryStore store, CancellationToken ct)
     {
-        var rows = await store.ListAuditAsync(tenant, extension, subject, Math.Clamp(limit ?? 100, 1, 1000), ct);
+        var rows = await store.ListAuditAsync(tenant, extension, subject, Math.Clamp(limit ?? 100, 1, 1000), ct, before);
         return Results.Ok(rows.Select(r => new
         {
             r.Id,
