@@ -10,6 +10,7 @@ internal static class StaticFiles
     {
         ["console.js"] = Load("console.js", "text/javascript; charset=utf-8"),
         ["console.css"] = Load("console.css", "text/css; charset=utf-8"),
+        ["console-admin.css"] = Load("console-admin.css", "text/css; charset=utf-8"),
     };
 
     public static IResult Serve(string name, HttpContext context)

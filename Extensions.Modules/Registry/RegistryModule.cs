@@ -37,6 +37,7 @@ public static class RegistryModule
         services.TryAddSingleton<IInstallDirectory, InstallDirectory>();
         services.TryAddSingleton<IInstalledBundles, InstalledBundles>();
         services.TryAddSingleton<ITenantKeys, TenantKeys>();
+        services.TryAddSingleton<IRegistryAdmin, RegistryAdmin>();
         services.AddHostedService<FirstStartSeeder>();
 
         var authentication = services.AddAuthentication(CallerIdentity.DefaultScheme)
