@@ -106,10 +106,10 @@ internal static class ConsolePages
                 var page = nav.FirstOrDefault(n => n.Href == PageHref(install.ExtensionId));
                 main.Append("<tr data-extension=\"").Append(Html.E(install.ExtensionId)).Append("\"><th scope=\"row\">")
                     .Append(page.Href is null ? Html.E(install.ExtensionId) : $"<a href=\"{Html.E(page.Href)}\">{Html.E(install.ExtensionId)}</a>")
-                    .Append(InstallPages.ManageLink(install.ExtensionId))
                     .Append("</th><td>").Append(Html.E(install.Version))
                     .Append("</td><td><span class=\"state state-").Append(Html.E(install.State)).Append("\">").Append(Html.E(install.State)).Append("</span>")
                     .Append(install.StateReason is null ? "" : $"<br><small>{Html.E(install.StateReason)}</small>")
+                    .Append(InstallPages.ManageLink(install.ExtensionId))
                     .Append("</td><td><code>").Append(Html.E(install.SignerKeyId)).Append("</code></td><td>").Append(Html.Hash(install.ContentHash))
                     .Append("</td></tr>");
             }

@@ -39,7 +39,7 @@ internal static class InstallPages
 
     /// <summary>The link from the extensions list to an install's page.</summary>
     public static string ManageLink(string extensionId) =>
-        $" <a class=\"manage\" href=\"{Html.E(InstallHref(extensionId))}\" aria-label=\"Manage {Html.E(extensionId)}\">Manage</a>";
+        $"<br><a class=\"manage\" href=\"{Html.E(InstallHref(extensionId))}\" aria-label=\"Manage {Html.E(extensionId)}\">Manage</a>";
 
     public static string ManageLink(string extensionId, string text) => $"<a href=\"{Html.E(InstallHref(extensionId))}\">{Html.E(text)}</a>";
 
@@ -259,17 +259,16 @@ internal static class InstallPages
             main.Append(AdminUi.Problem(otherConfigProblem));
         }
 
-        if (admin)
+        if (manifest.ConfigSchema is null)
+        {
+            main.Append("<p>This extension has no settings.</p>");
+        }
+        else if (admin)
         {
             main.Append("<form method=\"post\" action=\"").Append(action).Append("/config\" class=\"stack admin-form\">").Append(Html.CsrfField(viewer.Csrf))
                 .Append(ConfigForm.Render(manifest.ConfigSchema, configTrouble?.PostedConfig ?? install.Config,
                     configTrouble?.Problem is { Code: ProblemCodes.InvalidConfig } invalid ? invalid.Message : null, configTrouble?.InputErrors));
-            if (manifest.ConfigSchema is not null)
-            {
-                main.Append("<div class=\"actions\"><button type=\"submit\">Save settings</button></div>");
-            }
-
-            main.Append("</form>");
+            main.Append("<div class=\"actions\"><button type=\"submit\">Save settings</button></div></form>");
         }
         else
         {
