@@ -110,14 +110,15 @@ internal static class PublishPage
         }
         else
         {
-            main.Append("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-labelledby=\"published-title\"><table><thead><tr>")
+            main.Append("<div class=\"table-wrap stack-narrow\" tabindex=\"0\" role=\"region\" aria-labelledby=\"published-title\"><table><thead><tr>")
                 .Append("<th scope=\"col\">Extension</th><th scope=\"col\">Version</th><th scope=\"col\">Content hash</th><th scope=\"col\">Published</th>")
                 .Append("<th scope=\"col\">For tenant ").Append(Html.E(viewer.Tenant)).Append("</th></tr></thead><tbody>");
             foreach (var version in versions.Reverse())
             {
                 main.Append("<tr data-version=\"").Append(Html.E($"{version.ExtensionId}@{version.Version}")).Append("\"><th scope=\"row\">")
-                    .Append(Html.E(version.ExtensionId)).Append("</th><td>").Append(Html.E(version.Version)).Append("</td><td>")
-                    .Append(Html.Hash(version.ContentHash)).Append("</td><td>").Append(AdminUi.When(version.PublishedAt)).Append("</td><td>");
+                    .Append(Html.E(version.ExtensionId)).Append("</th><td data-label=\"Version\">").Append(Html.E(version.Version))
+                    .Append("</td><td data-label=\"Content hash\">").Append(Html.Hash(version.ContentHash))
+                    .Append("</td><td data-label=\"Published\">").Append(AdminUi.When(version.PublishedAt)).Append("</td><td>");
                 if (!installed.TryGetValue(version.ExtensionId, out var install))
                 {
                     main.Append("<a href=\"").Append(Html.E(InstallPages.ConsentHref(version.ExtensionId, version.Version))).Append("\">Install ")
