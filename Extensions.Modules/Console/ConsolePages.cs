@@ -29,6 +29,8 @@ internal static class ConsolePages
         console.MapPost("/keys/{keyId}/revoke", RevokeKeyAsync).DisableAntiforgery();
         console.MapGet("/static/{name}", StaticFiles.Serve);
         ActivityPages.Map(console);
+        PublishPage.Map(console);
+        InstallPages.Map(console);
     }
 
     private static IResult SignInPage(HttpContext context, IConsoleSessions sessions, string? error = null, int status = 401, (string Tenant, string User)? user = null)
@@ -134,6 +136,7 @@ internal static class ConsolePages
         var installs = await catalog.ListAsync(viewer.Tenant, context.RequestAborted);
         var nav = await NavAsync(viewer, installs, resolver, context.RequestAborted);
         var main = new StringBuilder("<h1>Extensions</h1>");
+        main.Append(AdminUi.TakeFlash(context));
         if (installs.Count == 0)
         {
             main.Append("<p>No extensions are installed for this tenant.</p>");
@@ -151,6 +154,7 @@ internal static class ConsolePages
                     .Append("</th><td>").Append(Html.E(install.Version))
                     .Append("</td><td><span class=\"state state-").Append(Html.E(install.State)).Append("\">").Append(Html.E(install.State)).Append("</span>")
                     .Append(install.StateReason is null ? "" : $"<br><small>{Html.E(install.StateReason)}</small>")
+                    .Append(InstallPages.ManageLink(install.ExtensionId))
                     .Append("</td><td><code>").Append(Html.E(install.SignerKeyId)).Append("</code></td><td>").Append(Html.Hash(install.ContentHash))
                     .Append("</td></tr>");
             }
@@ -325,6 +329,10 @@ internal static class ConsolePages
         {
             nav.Add((KeysHref, "API keys"));
             nav.AddRange(ActivityPages.Nav);
+            if (viewer.Kind == CallerIdentity.AdminKind)
+            {
+                nav.Add((PublishPage.Href, "Publish"));
+            }
         }
 
         foreach (var install in installs.Where(i => i.State == "enabled"))
@@ -380,4 +388,16 @@ internal static class ConsolePages
             $"default-src 'self'; frame-src {frameSrc ?? "'none'"}; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
+
+    // Shared with the management pages (PublishPage, InstallPages), so that every console page signs in, checks forms and
+    // sends its headers the same way.
+    internal static Task<bool> IsValidPostAsync(HttpContext context, IConsoleSessions sessions) => IsValidFormAsync(context, sessions);
+
+    internal static IResult Render(HttpContext context, int status, string html) => Page(context, status, html, frameSrc: null);
+
+    internal static async Task<IReadOnlyList<(string Href, string Label)>> NavigationAsync(
+        ConsoleViewer viewer, IInstallCatalog catalog, IInstallResolver resolver, CancellationToken ct) =>
+        await NavAsync(viewer, await catalog.ListAsync(viewer.Tenant, ct), resolver, ct);
+
+    internal static IResult RefusedPage(HttpContext context) => Refused(context);
 }

@@ -19,6 +19,7 @@ internal static class Html
             .Append("<title>").Append(E(title)).Append(" · Extensions</title>")
             .Append("<link rel=\"stylesheet\" href=\"/console/static/ui-kit.css\">")
             .Append("<link rel=\"stylesheet\" href=\"/console/static/console.css\">")
+            .Append("<link rel=\"stylesheet\" href=\"/console/static/console-admin.css\">")
             .Append("<script type=\"module\" src=\"/console/static/console.js\"></script>");
         if (viewer is not null)
         {

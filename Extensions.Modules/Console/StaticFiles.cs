@@ -12,6 +12,7 @@ internal static class StaticFiles
         ["console.css"] = Load("console.css", "text/css; charset=utf-8"),
         // The UI kit's stylesheet that extension pages get (one embedded copy): its tokens are the console's too.
         ["ui-kit.css"] = Load("ui-kit.css", "text/css; charset=utf-8", "Extensions.Modules.Assets.ui-kit.css"),
+        ["console-admin.css"] = Load("console-admin.css", "text/css; charset=utf-8"),
     };
 
     public static IResult Serve(string name, HttpContext context)

@@ -31,6 +31,8 @@ public static class HostApiModule
         services.TryAddSingleton<HostKey>();
         services.AddHostedService(sp => sp.GetRequiredService<HostKey>());
         services.TryAddSingleton<SecretStore>();
+        services.TryAddSingleton<InstallSecrets>();
+        services.TryAddSingleton<IInstallSecrets>(sp => sp.GetRequiredService<InstallSecrets>());
         services.TryAddSingleton<EgressPolicy>();
         services.TryAddSingleton<HttpFetcher>();
         services.TryAddSingleton<IHostCalls, HostCalls>();

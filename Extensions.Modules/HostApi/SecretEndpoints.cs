@@ -25,18 +25,11 @@ internal static class SecretEndpoints
         secrets.MapDelete("/{name}", DeleteAsync).WithName("DeleteSecret");
     }
 
-    private static async Task<IResult> ListAsync(string tenant, string extensionId, IInstallDirectory installs, SecretStore store, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string tenant, string extensionId, IInstallSecrets secrets, CancellationToken ct)
     {
-        var install = await FindAsync(installs, tenant, extensionId, ct);
-        var stored = (await store.ListAsync(install.InstallId, ct)).ToDictionary(s => s.Name, s => s.UpdatedAt, StringComparer.Ordinal);
-        // Declared names first (set or not), then any stored under a name a newer version no longer declares.
-        var names = install.SecretNames.Concat(stored.Keys.Where(n => !install.SecretNames.Contains(n, StringComparer.Ordinal)).Order(StringComparer.Ordinal));
-        return Results.Ok(names.Select(name => new
-        {
-            name,
-            declared = install.SecretNames.Contains(name, StringComparer.Ordinal),
-            updatedAt = stored.TryGetValue(name, out var at) ? DateTimeOffset.FromUnixTimeMilliseconds(at) : (DateTimeOffset?)null,
-        }));
+        var list = await secrets.ListAsync(tenant, extensionId, ct)
+            ?? throw new ExtensionsException(ProblemCodes.NotFound, StatusCodes.Status404NotFound, $"{extensionId} is not installed for tenant '{tenant}'");
+        return Results.Ok(list.Select(s => new { name = s.Name, declared = s.Declared, updatedAt = s.UpdatedAt }));
     }
 
     /// <summary>
@@ -44,15 +37,14 @@ internal static class SecretEndpoints
     /// stored); any other content type is taken byte for byte.
     /// </summary>
     private static async Task<IResult> SetAsync(
-        string tenant, string extensionId, string name, HttpContext context, IInstallDirectory installs, SecretStore store, IOptions<HostApiOptions> options)
+        string tenant, string extensionId, string name, HttpContext context, InstallSecrets secrets, IOptions<HostApiOptions> options)
     {
         var ct = context.RequestAborted;
-        var install = await FindAsync(installs, tenant, extensionId, ct);
-        EnsureDeclared(install, name);
+        // Known install and declared name before the body is read, so a wrong name costs no upload.
+        await secrets.FindDeclaredAsync(tenant, extensionId, name, ct);
         var value = await ReadValueAsync(context.Request, options.Value.SecretMaxBytes, ct);
-        var updatedAt = await store.SetAsync(install.InstallId, name, value, ct);
-        await installs.AuditAsync(tenant, Actor(context), "secret.set", extensionId, $"secret '{name}' of install {install.InstallId} set", ct);
-        return Results.Ok(new { name, updatedAt = DateTimeOffset.FromUnixTimeMilliseconds(updatedAt) });
+        var updatedAt = await secrets.SetAsync(tenant, extensionId, name, value, Actor(context), ct);
+        return Results.Ok(new { name, updatedAt });
     }
 
     private static async Task<IResult> DeleteAsync(string tenant, string extensionId, string name, HttpContext context, IInstallDirectory installs, SecretStore store)
@@ -72,16 +64,6 @@ internal static class SecretEndpoints
         await installs.FindAsync(tenant, extensionId, ct)
         ?? throw new ExtensionsException(ProblemCodes.NotFound, StatusCodes.Status404NotFound, $"{extensionId} is not installed for tenant '{tenant}'");
 
-    private static void EnsureDeclared(InstallInfo install, string name)
-    {
-        if (!install.SecretNames.Contains(name, StringComparer.Ordinal))
-        {
-            var declared = install.SecretNames.Count == 0 ? "none" : string.Join(", ", install.SecretNames);
-            throw new ExtensionsException(ProblemCodes.SecretNotDeclared, StatusCodes.Status422UnprocessableEntity,
-                $"{install.ExtensionId}@{install.Version} does not declare a secret named '{name}' (declared: {declared})");
-        }
-    }
-
     private static async Task<byte[]> ReadValueAsync(HttpRequest request, int max, CancellationToken ct)
     {
         // JSON escapes can spell one byte in six; the value itself is held to the limit once decoded.
@@ -89,7 +71,7 @@ internal static class SecretEndpoints
         var maxBody = json ? (6L * max) + 64 : max;
         if (request.ContentLength > maxBody)
         {
-            throw TooLarge(max);
+            throw InstallSecrets.TooLarge(max);
         }
 
         using var buffer = new MemoryStream();
@@ -99,7 +81,7 @@ internal static class SecretEndpoints
         {
             if (buffer.Length + read > maxBody)
             {
-                throw TooLarge(max);
+                throw InstallSecrets.TooLarge(max);
             }
 
             buffer.Write(chunk, 0, read);
@@ -117,14 +99,8 @@ internal static class SecretEndpoints
             value = body;
         }
 
-        if (value.Length > max)
-        {
-            throw TooLarge(max);
-        }
-
-        return value.Length > 0
-            ? value
-            : throw new ExtensionsException(ProblemCodes.InvalidRequest, StatusCodes.Status400BadRequest, "the secret value is empty; DELETE the secret to remove it");
+        // The decoded value's size and emptiness are InstallSecrets' rules.
+        return value;
     }
 
     /// <returns>The UTF-8 bytes of <c>value</c>, or <c>null</c> when the body is not <c>{"value": "..."}</c>.</returns>
@@ -144,9 +120,6 @@ internal static class SecretEndpoints
             return null;
         }
     }
-
-    private static ExtensionsException TooLarge(int max) =>
-        new(ProblemCodes.PayloadTooLarge, StatusCodes.Status413PayloadTooLarge, $"a secret value may be at most {max} bytes");
 
     private static string Actor(HttpContext context) =>
         CallerIdentity.From(context.User)?.KeyId ?? throw new ExtensionsException(ProblemCodes.Unauthenticated, StatusCodes.Status401Unauthorized, "not authenticated");

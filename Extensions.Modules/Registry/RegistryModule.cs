@@ -38,6 +38,7 @@ public static class RegistryModule
         services.TryAddSingleton<IInstalledBundles, InstalledBundles>();
         services.TryAddSingleton<ITenantKeys, TenantKeys>();
         services.TryAddSingleton<IAuditTrail, AuditTrail>();
+        services.TryAddSingleton<IRegistryAdmin, RegistryAdmin>();
         services.AddHostedService<FirstStartSeeder>();
 
         var authentication = services.AddAuthentication(CallerIdentity.DefaultScheme)

@@ -63,7 +63,7 @@ public sealed class ConsoleBrowserTests
     }
 
     /// <summary>The hello-ui sample as it ships, re-published under the test publisher (whose key this platform trusts).</summary>
-    private static string HelloUiAsTestPublisher()
+    internal static string HelloUiAsTestPublisher()
     {
         var dir = TestRun.NewDirectory("hello-ui");
         foreach (var file in Directory.EnumerateFiles(RepoFiles.PathOf("samples/hello-ui"), "*", SearchOption.AllDirectories))

@@ -97,13 +97,19 @@ internal sealed class InstallService(RegistryStore store, IContentStore cas, IEn
     public async Task<InstallResult> RollbackAsync(
         string tenantId, string extensionId, string contentHash, Consent? consent, JsonElement? config, string actor, CancellationToken ct)
     {
+        var plan = await PlanRollbackAsync(tenantId, extensionId, contentHash, ct);
+        return await MoveAsync(tenantId, extensionId, plan, consent, config, "install.rollback", actor, ct);
+    }
+
+    /// <summary>What a rollback to <paramref name="contentHash"/> would change, before anything is changed.</summary>
+    public async Task<ChangePlan> PlanRollbackAsync(string tenantId, string extensionId, string contentHash, CancellationToken ct)
+    {
         var install = await FindAsync(tenantId, extensionId, ct);
         var history = await store.ListHistoryAsync(install.Id, ct);
         var earlier = history.LastOrDefault(h => h.ContentHash == contentHash)
             ?? throw new ExtensionsException(ProblemCodes.NotFound, StatusCodes.Status404NotFound,
                 $"this install of {extensionId} never ran {contentHash}; it ran: {string.Join(", ", history.Select(h => $"{h.Version} {h.ContentHash}").Distinct())}");
-        var plan = Plan(install, earlier.Version, earlier.ContentHash, await LoadManifestAsync(earlier.ContentHash, ct));
-        return await MoveAsync(tenantId, extensionId, plan, consent, config, "install.rollback", actor, ct);
+        return Plan(install, earlier.Version, earlier.ContentHash, await LoadManifestAsync(earlier.ContentHash, ct));
     }
 
     private async Task<InstallResult> MoveAsync(
