@@ -362,6 +362,36 @@ public sealed partial class UserAndActivityTests
         });
     }
 
+    [Test]
+    public async Task InstallPages_LetATenantAdminUserManage_ButNotAUser_AndPublishingStaysTheOperators()
+    {
+        using var alice = await SignedInAsync("default", "alice");
+        using var bob = await SignedInAsync("default", "bob");
+        var aliceNav = await alice.Http.GetStringAsync("/console/extensions");
+        var bobPage = await bob.Http.GetStringAsync("/console/installs/samples.hello");
+        using var bobDisable = await bob.Http.PostAsync("/console/installs/samples.hello/state", Form(("csrf", bob.Csrf), ("state", "disabled")));
+        var afterBob = await StateAsync();
+        using var alicePublish = await alice.Http.GetAsync("/console/publish");
+        using var aliceDisable = await alice.Http.PostAsync("/console/installs/samples.hello/state", Form(("csrf", alice.Csrf), ("state", "disabled")));
+        var afterAlice = await StateAsync();
+        using var aliceEnable = await alice.Http.PostAsync("/console/installs/samples.hello/state", Form(("csrf", alice.Csrf), ("state", "enabled")));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(bobPage, Does.Contain("id=\"install-state\"").And.Not.Contain("/state\""), "a user sees the install read-only");
+            Assert.That(bobDisable.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(afterBob, Is.EqualTo("enabled"), "a user's post changes nothing");
+            Assert.That(aliceDisable.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await aliceDisable.Content.ReadAsStringAsync());
+            Assert.That(afterAlice, Is.EqualTo("disabled"), "a tenant admin user manages the tenant's installs");
+            Assert.That(await StateAsync(), Is.EqualTo("enabled"));
+            Assert.That(alicePublish.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "a published version reaches every tenant: the operator's key only");
+            Assert.That(aliceNav, Does.Not.Contain("href=\"/console/publish\""));
+        });
+
+        async Task<string?> StateAsync() =>
+            (await TestPlatform.JsonAsync(await _platform.Admin.GetAsync("/api/admin/installs/default/samples.hello"))).GetProperty("state").GetString();
+    }
+
     // ---- activity ----
 
     [Test]
