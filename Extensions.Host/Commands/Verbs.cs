@@ -13,6 +13,7 @@ internal static class Verbs
             WorkerVerb.Create(),
             AuthorVerbs.Keygen(),
             AuthorVerbs.Pack(),
+            BuildVerb.Create(),
             AuthorVerbs.Sign(),
             AuthorVerbs.Verify(),
             AdminVerbs.Publish(),
