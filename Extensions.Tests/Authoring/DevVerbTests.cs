@@ -31,6 +31,11 @@ public sealed class DevVerbTests
         var seconds = await dev.EditAndWaitAsync(Path.Combine(project, "hello.c"), "EXT_STR(\"Hello, \")", "EXT_STR(\"Howdy, \")", "Howdy, world");
         TestContext.Out.WriteLine($"hello-c: save -> new text served in {seconds:0.000} s; dev said: {dev.LastLine("is live")}");
 
+        // The build's own output (build/hello-c.wasm) must not count as a save: no rebuild follows by itself.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.That(dev.Output, Does.Not.Contain("unchanged"));
+        Assert.That(dev.Output.Split('\n').Count(l => l.Contains("is live", StringComparison.Ordinal)), Is.EqualTo(2), "the first build and the save");
+
         // A broken save: the compiler's message is shown, and the last good version keeps answering.
         await File.AppendAllTextAsync(Path.Combine(project, "hello.c"), "\nint broken( {\n");
         var failed = await dev.WaitForLineAsync("failed (", TimeSpan.FromSeconds(60));
