@@ -71,6 +71,30 @@ public sealed class DevVerbTests
     }
 
     [Test]
+    public async Task ASecondDev_UsesTheRunningInstance_AndLeavesItRunning()
+    {
+        var first = CopySample("hello-c");
+        var second = Path.Combine(_work, "samples", "hello-c-2");
+        Copy(first, second);
+        var manifest = Path.Combine(second, "manifest.json");
+        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest)).Replace("\"hello-c\"", "\"hello-c-2\"", StringComparison.Ordinal));
+        await using var owner = await DevProcess.StartAsync(_work, first);
+
+        await using (var guest = await DevProcess.StartAsync(_work, second))
+        {
+            Assert.That(guest.Output, Does.Contain("using the dev instance already running").And.Not.Contain("starting a dev instance"));
+            Assert.That(await guest.GetAsync("/hello"), Is.EqualTo("""{"message":"Hello, world"}"""));
+            Assert.That(await guest.StopAsync(), Is.Zero, guest.Output);
+        }
+
+        // The instance belongs to the first dev: it still serves both extensions.
+        Assert.That(await owner.GetAsync("/hello"), Is.EqualTo("""{"message":"Hello, world"}"""));
+        Assert.That(await owner.InstanceAnswersAsync(), Is.True);
+        Assert.That(await owner.StopAsync(), Is.Zero, owner.Output);
+        Assert.That(await owner.InstanceAnswersAsync(), Is.False);
+    }
+
+    [Test]
     public async Task ABadManifest_StopsDevBeforeAnyInstanceStarts()
     {
         var project = CopySample("hello-c");
