@@ -37,7 +37,18 @@ internal static class AuthorVerbs
         var command = new Command("pack", "Validate and pack an extension into a reproducible bundle; prints its sha256: content hash.") { dir, output };
         command.SetAction((parse, _) => Verbs.Guard(async () =>
         {
-            var packed = BundlePacker.Pack(parse.GetValue(dir)!);
+            PackedBundle packed;
+            try
+            {
+                // The same checks as build (and publish): a bundle the registry would refuse is not written.
+                ProjectBuild.Check(parse.GetValue(dir)!);
+                packed = BundlePacker.Pack(parse.GetValue(dir)!);
+            }
+            catch (ProjectProblemsException problems)
+            {
+                return ProjectBuild.Report(problems);
+            }
+
             var path = parse.GetValue(output) ?? $"{packed.Manifest.ExtensionId}-{packed.Manifest.Version}.extb";
             await File.WriteAllBytesAsync(path, packed.ToGzip());
             Console.WriteLine(packed.ContentHash);

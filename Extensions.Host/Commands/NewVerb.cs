@@ -4,18 +4,18 @@ using System.Text.RegularExpressions;
 namespace Extensions.Host.Commands;
 
 /// <summary>
-/// <c>new NAME --template c|assemblyscript</c>: writes a project that builds and passes <c>invoke --fixtures</c> with no edits.
+/// <c>new NAME --template c|assemblyscript|ui</c>: writes a project that builds and passes <c>invoke --fixtures</c> with no edits.
 /// Templates are resources of this binary, so it works anywhere, not only inside a checkout of the platform.
 /// </summary>
 internal static partial class NewVerb
 {
     private const string Prefix = "Templates/";
-    private static readonly string[] TemplateNames = ["assemblyscript", "c"];
+    private static readonly string[] TemplateNames = ["assemblyscript", "c", "ui"];
 
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = "Extension name: lower-case letters, digits and '-', starting with a letter" };
-        var template = new Option<string>("--template") { Description = "assemblyscript or c", Required = true };
+        var template = new Option<string>("--template") { Description = "assemblyscript, c, or ui (a console page and the C endpoint it calls)", Required = true };
         template.AcceptOnlyFromAmong(TemplateNames);
         var dir = new Option<string?>("--dir") { Description = "Directory to create. Default: ./NAME" };
         var publisher = new Option<string>("--publisher") { Description = "Publisher name in the manifest (must match your signing key's publisher)", DefaultValueFactory = _ => "local" };
@@ -74,7 +74,7 @@ internal static partial class NewVerb
             }
 
             Console.WriteLine($"created {target} ({files.Count} files)");
-            Console.WriteLine($"next: cd {Path.GetRelativePath(Environment.CurrentDirectory, target)} && ./build.sh && <this binary> invoke . --fixtures fixtures.json");
+            Console.WriteLine($"next: cd {Path.GetRelativePath(Environment.CurrentDirectory, target)} && <this binary> build . && <this binary> invoke . --fixtures fixtures.json (or: <this binary> dev .)");
             return 0;
         }));
         return command;
@@ -84,12 +84,18 @@ internal static partial class NewVerb
     private static List<(string Relative, string Resource)> Files(string template)
     {
         var prefix = $"{Prefix}{template}/";
-        return typeof(NewVerb).Assembly.GetManifestResourceNames()
+        var files = typeof(NewVerb).Assembly.GetManifestResourceNames()
             .Select(r => (Resource: r, Normal: r.Replace('\\', '/')))
             .Where(r => r.Normal.StartsWith(prefix, StringComparison.Ordinal))
             .Select(r => (r.Normal[prefix.Length..], r.Resource))
-            .Order()
             .ToList();
+        if (template == "ui")
+        {
+            // The page's endpoint is written in C: it carries the same header as the c template (embedded once).
+            files.Add(("ext.h", Prefix + "c/ext.h"));
+        }
+
+        return [.. files.Order()];
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ internal static class Verbs
             WorkerVerb.Create(),
             AuthorVerbs.Keygen(),
             AuthorVerbs.Pack(),
+            BuildVerb.Create(),
+            DevVerb.Create(),
             AuthorVerbs.Sign(),
             AuthorVerbs.Verify(),
             AdminVerbs.Publish(),
@@ -33,6 +35,12 @@ internal static class Verbs
         };
         return root;
     }
+
+    /// <summary>
+    /// Ctrl+C and SIGTERM cancel the verb's token; the verb then gets this long to finish before the process is ended
+    /// (System.CommandLine's default of 2 s is too short for <c>serve</c> to stop its workers or <c>dev</c> its instance).
+    /// </summary>
+    public static InvocationConfiguration Invocation() => new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) };
 
     /// <summary>Runs a verb's body; expected failures become one <c>error:</c> line and exit code 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)

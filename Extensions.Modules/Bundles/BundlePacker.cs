@@ -7,7 +7,11 @@ public static class BundlePacker
     public const string ManifestFile = "manifest.json";
     private const string UiFolder = "ui";
 
-    public static PackedBundle Pack(string directory)
+    public static PackedBundle Pack(string directory) => Pack(directory, null);
+
+    /// <summary>Packs with the manifest's bytes passed through <paramref name="editManifest"/> first (<c>dev</c> gives each
+    /// rebuild its own version this way, without touching the author's file); the result is validated like any manifest.</summary>
+    public static PackedBundle Pack(string directory, Func<byte[], byte[]>? editManifest)
     {
         var root = new DirectoryInfo(directory);
         if (!root.Exists) throw new BundleException($"extension directory '{directory}' does not exist");
@@ -15,6 +19,7 @@ public static class BundlePacker
         var manifestPath = Path.Combine(root.FullName, ManifestFile);
         if (!File.Exists(manifestPath)) throw new BundleException($"no {ManifestFile} in '{root.FullName}'");
         var manifestBytes = File.ReadAllBytes(manifestPath);
+        if (editManifest is not null) manifestBytes = editManifest(manifestBytes);
         var result = ManifestReader.Parse(manifestBytes);
         if (!result.IsValid)
             throw new BundleException($"{ManifestFile} is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, result.Errors)}");

@@ -49,6 +49,42 @@ public sealed class NewTemplateTests
     }
 
     [Test]
+    public async Task UiTemplate_BuildsPassesItsFixtures_AndPacksItsPage_WithNoEdits()
+    {
+        var created = await HostProcess.RunAsync(_work, "new", "panel", "--template", "ui", "--publisher", "acme");
+        Assert.That(created.ExitCode, Is.Zero, created.Stderr);
+        var project = Path.Combine(_work, "panel");
+        Assert.That(Directory.GetFiles(project).Select(Path.GetFileName),
+            Is.SupersetOf(new[] { "manifest.json", "handler.c", "ext.h", "build.sh", "fixtures.json", "README.md" }));
+        Assert.That(Directory.GetFiles(Path.Combine(project, "ui")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "index.html", "app.js", "styles.css" }));
+        using (var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(project, "manifest.json"))))
+        {
+            var ui = manifest.RootElement.GetProperty("ui");
+            Assert.That(ui.GetProperty("iframe").GetProperty("entry").GetString(), Is.EqualTo("ui/index.html"));
+            Assert.That(ui.GetProperty("hooks").GetProperty("nav").GetProperty("label").GetString(), Is.EqualTo("panel"));
+        }
+
+        // The page talks to its own endpoint through the bridge, with the host's iframe SDK.
+        var app = await File.ReadAllTextAsync(Path.Combine(project, "ui", "app.js"));
+        Assert.That(app, Does.Contain("from '../_sdk/iframe.js'").And.Contain("api('/hello/'"));
+
+        var built = await HostProcess.RunAsync(project, "build");
+        Assert.That(built.ExitCode, Is.Zero, built.Stdout + built.Stderr);
+        Assert.That(built.Stdout, Does.StartWith("ok: acme.panel@0.1.0"));
+
+        var (exit, stdout, stderr) = await HostProcess.RunAsync(project, "invoke", ".", "--fixtures", "fixtures.json");
+        Assert.That(exit, Is.Zero, stdout + stderr);
+        Assert.That(stdout.TrimEnd(), Does.EndWith("4 passed, 0 failed"));
+
+        var bundlePath = Path.Combine(_work, "panel.extb");
+        var packed = await HostProcess.RunAsync(project, "pack", ".", "--out", bundlePath);
+        Assert.That(packed.ExitCode, Is.Zero, packed.Stderr);
+        var bundle = Modules.Bundles.BundleReader.Read(await File.ReadAllBytesAsync(bundlePath));
+        Assert.That(bundle.UiFiles().Select(f => f.Key), Is.EquivalentTo(new[] { "ui/index.html", "ui/app.js", "ui/styles.css" }));
+        Assert.That(bundle.Manifest.UiHooks, Is.Not.Empty);
+    }
+
+    [Test]
     public async Task AssemblyScriptTemplate_BuildsAndPassesItsFixtures_WithNoEdits()
     {
         if (!await NpmReachableAsync())

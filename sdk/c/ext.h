@@ -214,7 +214,9 @@ static inline ext_str ext_concat(ext_str a, ext_str b) {
 /* ---- the read(2) idiom ---------------------------------------------------------------------- */
 enum { EXT__METHOD, EXT__PATH, EXT__QUERY, EXT__BODY, EXT__HEADER, EXT__PARAM, EXT__CTX, EXT__CONFIG, EXT__SECRET };
 
-static inline int32_t ext__read_once(int kind, const char *name, int32_t name_len, char *ptr, int32_t cap) {
+/* Always inlined (with ext__read), so that each call site's constant kind folds the switch: a module imports only the
+ * ext functions it really calls, and its manifest needs only those capabilities (build and pack check this). */
+__attribute__((always_inline)) static inline int32_t ext__read_once(int kind, const char *name, int32_t name_len, char *ptr, int32_t cap) {
     switch (kind) {
     case EXT__METHOD: return ext_abi_req_method(ptr, cap);
     case EXT__PATH: return ext_abi_req_path(ptr, cap);
@@ -230,7 +232,7 @@ static inline int32_t ext__read_once(int kind, const char *name, int32_t name_le
 
 /* Offers the arena's free space (one host call in the common case); when the value is longer, allocates
  * exactly its length and asks again. Returns the length or a negative code; *out is set on success. */
-static inline int32_t ext__read(int kind, const char *name, ext_str *out) {
+__attribute__((always_inline)) static inline int32_t ext__read(int kind, const char *name, ext_str *out) {
     int32_t name_len = name ? ext_strlen(name) : 0;
     for (int attempt = 0; attempt < 3; attempt++) {
         int32_t room = ext__arena_room();

@@ -50,7 +50,7 @@ internal sealed partial class PublishService(
         IReadOnlyList<string> abiProblems;
         try
         {
-            abiProblems = WasmModuleInfo.Read(bundle.MainModule).AbiProblems();
+            abiProblems = GuestModule.Read(bundle.MainModule).AbiProblems();
         }
         catch (InvalidDataException ex)
         {

@@ -1,3 +1,5 @@
+using Extensions.Modules.Bundles;
+
 namespace Extensions.Modules.Runner.Contracts;
 
 /// <summary>
@@ -41,6 +43,16 @@ public static class GuestAbi
         ["kv_list"] = new([WasmType.I32, WasmType.I32, WasmType.I32, WasmType.I32, WasmType.I32, WasmType.I32], WasmType.I32),
         // (request_ptr, request_len, ptr, cap): request and response envelopes (JSON head line, '\n', raw body).
         ["http_fetch"] = new(I32x4, WasmType.I32),
+    };
+
+    /// <summary>The capability an import needs (the host answers "denied" without it), or <c>null</c> when it needs none.</summary>
+    public static string? CapabilityOf(string import) => import switch
+    {
+        "log" => Capabilities.Log,
+        "secret_get" => Capabilities.Secrets,
+        "kv_get" or "kv_put" or "kv_delete" or "kv_list" => Capabilities.Kv,
+        "http_fetch" => Capabilities.HttpFetch,
+        _ => null,
     };
 }
 

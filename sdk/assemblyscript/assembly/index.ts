@@ -41,7 +41,9 @@ export function lastError(): i32 {
 }
 
 // Keeps `name` and `buf` referenced (and so alive for the GC) for the whole host call.
-function hostRead(kind: i32, name: ArrayBuffer | null, buf: ArrayBuffer, cap: i32): i32 {
+// Inlined (with read, readBytes, readBytesWith and readString) so that each call site's constant `kind` folds the switch:
+// a module then imports only the ext functions it really calls, and its manifest needs only those capabilities.
+@inline function hostRead(kind: i32, name: ArrayBuffer | null, buf: ArrayBuffer, cap: i32): i32 {
   const ptr = changetype<usize>(buf);
   let np: usize = 0;
   let nl: i32 = 0;
@@ -77,7 +79,7 @@ let result: ArrayBuffer | null = null; // buffer holding the bytes of the last s
 
 /** Runs the read(2) idiom. Returns the value length, with the bytes at the start of `result`,
  *  or a negative error code. Sets lastErr either way. */
-function read(kind: i32, name: string | null): i32 {
+@inline function read(kind: i32, name: string | null): i32 {
   result = null;
   const nameBuf = name !== null ? String.UTF8.encode(name) : null;
   let buf = scratchBuffer();
@@ -99,7 +101,7 @@ function read(kind: i32, name: string | null): i32 {
 }
 
 /** Reads a value as raw bytes, or null on error (see lastError()). */
-function readBytes(kind: i32, name: string | null): ArrayBuffer | null {
+@inline function readBytes(kind: i32, name: string | null): ArrayBuffer | null {
   const n = read(kind, name);
   if (n < 0) return null;
   const b = changetype<ArrayBuffer>(result);
@@ -108,7 +110,7 @@ function readBytes(kind: i32, name: string | null): ArrayBuffer | null {
 }
 
 /** Like readBytes, with raw bytes (an http_fetch envelope) in place of a name. */
-function readBytesWith(kind: i32, payload: ArrayBuffer): ArrayBuffer | null {
+@inline function readBytesWith(kind: i32, payload: ArrayBuffer): ArrayBuffer | null {
   result = null;
   let buf = scratchBuffer();
   let cap = FIRST_CAP;
@@ -128,7 +130,7 @@ function readBytesWith(kind: i32, payload: ArrayBuffer): ArrayBuffer | null {
 }
 
 /** Reads a value as a UTF-8 string, or null on error (see lastError()). */
-function readString(kind: i32, name: string | null): string | null {
+@inline function readString(kind: i32, name: string | null): string | null {
   const n = read(kind, name);
   if (n < 0) return null;
   const s = String.UTF8.decodeUnsafe(changetype<usize>(result), <usize>n);

@@ -1,14 +1,13 @@
-using Extensions.Modules.Runner.Contracts;
-
-namespace Extensions.Modules.Registry.Publishing;
+namespace Extensions.Modules.Runner.Contracts;
 
 /// <summary>
 /// Reads a module's imports and exports straight from the binary, so that publish can refuse a module the workers
-/// would not link without compiling untrusted code inside the host.
+/// would not link without compiling untrusted code inside the host, and so that <c>build</c> and <c>pack</c> tell an
+/// author the same thing before anything is uploaded.
 /// </summary>
-internal sealed class WasmModuleInfo
+public sealed class GuestModule
 {
-    private WasmModuleInfo(List<(string Module, string Name, byte Kind, int TypeIndex)> imports, List<(string Name, byte Kind, int Index)> exports,
+    private GuestModule(List<(string Module, string Name, byte Kind, int TypeIndex)> imports, List<(string Name, byte Kind, int Index)> exports,
         List<(int Params, int[] ParamTypes, int[] Results)> types, List<int> functionTypes)
     {
         Imports = imports;
@@ -24,7 +23,7 @@ internal sealed class WasmModuleInfo
 
     private static readonly ImportSignature HandleSignature = new([], WasmType.I32);
 
-    public static WasmModuleInfo Read(ReadOnlySpan<byte> wasm)
+    public static GuestModule Read(ReadOnlySpan<byte> wasm)
     {
         var r = new Reader(wasm);
         if (wasm.Length < 8 || !wasm[..4].SequenceEqual("\0asm"u8) || wasm[4] != 1 || wasm[5] != 0 || wasm[6] != 0 || wasm[7] != 0)
@@ -105,7 +104,7 @@ internal sealed class WasmModuleInfo
             r.Position = end;
         }
 
-        return new WasmModuleInfo(imports, exports, types, functions);
+        return new GuestModule(imports, exports, types, functions);
     }
 
     /// <summary>Every way the module fails the <c>ext-v1</c> ABI, each as a line an author can act on.</summary>
@@ -142,6 +141,22 @@ internal sealed class WasmModuleInfo
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// Imports whose capability <paramref name="requested"/> (the manifest's <c>capabilities</c>) lacks. Such a module links
+    /// and runs, but every call of that import answers "denied", which is never what its author meant; so <c>build</c> and
+    /// <c>pack</c> refuse it. Publish does not: the denial is the platform working as designed, not a risk to it.
+    /// </summary>
+    public IReadOnlyList<string> CapabilityProblems(IEnumerable<string> requested)
+    {
+        var have = requested.ToHashSet(StringComparer.Ordinal);
+        return Imports
+            .Where(i => i.Module == GuestAbi.ImportModule && i.Kind == 0)
+            .Select(i => (i.Name, Capability: GuestAbi.CapabilityOf(i.Name)))
+            .Where(i => i.Capability is not null && !have.Contains(i.Capability))
+            .Select(i => $"imports {i.Name} but the manifest does not request capability {i.Capability}: add \"{i.Capability}\" to capabilities")
+            .ToList();
     }
 
     private bool Matches(int typeIndex, ImportSignature signature) =>
