@@ -35,7 +35,8 @@ internal static class WorkerLauncher
         }
 
         var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
-        if (Path.GetFileNameWithoutExtension(processPath) == "Extensions.Host")
+        // Not GetFileNameWithoutExtension: on Linux the apphost has no extension, and ".Host" would be taken for one.
+        if (Path.GetFileName(processPath) is "Extensions.Host" or "Extensions.Host.exe")
         {
             return (processPath, []);
         }
