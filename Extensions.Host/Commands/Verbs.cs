@@ -29,6 +29,8 @@ internal static class Verbs
             RegistryVerbs.Audit(),
             InvokeVerb.Create(),
             NewVerb.Create(),
+            BackupVerbs.Backup(),
+            BackupVerbs.Restore(),
         };
         return root;
     }
