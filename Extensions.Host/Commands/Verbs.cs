@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Extensions.Host.Commands;
 
@@ -33,6 +34,28 @@ internal static class Verbs
             BackupVerbs.Restore(),
         };
         return root;
+    }
+
+    /// <summary>
+    /// Runs the parsed command line. A command line that does not parse (a missing argument or required option, an unknown
+    /// option) gets the same one <c>error:</c> line and exit code 1 as any other bad input, instead of the parser's help dump.
+    /// </summary>
+    public static Task<int> InvokeAsync(ParseResult parse)
+    {
+        if (parse.Errors.Count == 0)
+        {
+            return parse.InvokeAsync();
+        }
+
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result.Parent is CommandResult parent; result = parent)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        var command = string.Join(' ', names);
+        Console.Error.WriteLine($"error: {string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')).Distinct())} (see '{(command.Length == 0 ? "" : command + " ")}--help')");
+        return Task.FromResult(1);
     }
 
     /// <summary>Runs a verb's body; expected failures become one <c>error:</c> line and exit code 1.</summary>
