@@ -3,7 +3,7 @@ using Extensions.Host.Hosting;
 
 // Table of contents. The platform is composed in Platform.Build (modules, middleware, endpoints);
 // the verbs of this one binary are listed in Verbs.Create. With no verb, the platform serves.
-return await Verbs.Create().Parse(args.Length == 0 ? ["serve"] : args).InvokeAsync(Verbs.Invocation());
+return await Verbs.InvokeAsync(Verbs.Create().Parse(args.Length == 0 ? ["serve"] : args));
 
 namespace Extensions.Host
 {

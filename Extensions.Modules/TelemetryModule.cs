@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class TelemetryModule
 {
     /// <summary>The platform's own span sources and meters (by name: the modules that emit them are not referenced).</summary>
-    public static IReadOnlyList<string> Sources { get; } = ["Extensions.Gateway", "Extensions.Runner"];
+    public static IReadOnlyList<string> Sources { get; } = ["Extensions.Gateway", "Extensions.Runner", "Extensions.HostApi"];
 
     /// <summary>
     /// OpenTelemetry export of the platform's spans and metrics: OTLP when <c>Telemetry:OtlpEndpoint</c> is set, the

@@ -8,7 +8,7 @@ namespace Extensions.Host.Commands;
 /// <summary><c>invoke --fixtures</c>: every request of a fixtures file through one local runtime, a results table, JUnit XML.</summary>
 internal static class FixtureRun
 {
-    private sealed record Outcome(Fixture Fixture, InvocationResult? Result, List<string> Problems)
+    private sealed record Outcome(Fixture Fixture, InvocationResult? Result, List<string> Problems, IReadOnlyList<StubbedFetch> Fetches)
     {
         public bool Passed => Problems.Count == 0;
     }
@@ -21,10 +21,13 @@ internal static class FixtureRun
             throw new CliException($"{fixturesPath} has no tests");
         }
 
-        await using var runtime = await LocalRuntime.StartAsync(source, verboseGuestLog: false, ct);
+        // A fixtures run never reaches the network: http_fetch gets the stubs (none declared: every fetch fails, and says so).
+        using var egress = new EgressStubHandler();
+        await using var runtime = await LocalRuntime.StartAsync(source, verboseGuestLog: false, ct, egress);
         var outcomes = new List<Outcome>();
         foreach (var fixture in fixtures)
         {
+            egress.Reset(fixture.Stubs);
             foreach (var (key, value) in fixture.Kv)
             {
                 await runtime.SeedKvAsync(key, value, ct);
@@ -39,7 +42,9 @@ internal static class FixtureRun
                 { Outcome: not InvocationOutcome.Ok } broken => [$"{broken.Outcome}: {broken.Diagnostic}"],
                 _ => FixtureFile.Check(fixture, result.Status, result.Headers, result.Body),
             };
-            outcomes.Add(new Outcome(fixture, result, problems));
+            var fetches = egress.Seen;
+            problems.AddRange(FixtureFile.CheckFetches(fixture, fetches));
+            outcomes.Add(new Outcome(fixture, result, problems, fetches));
         }
 
         PrintTable(outcomes);
@@ -73,6 +78,11 @@ internal static class FixtureRun
         for (var i = 0; i < rows.Count; i++)
         {
             Console.WriteLine(Line(rows[i]));
+            foreach (var fetch in outcomes[i].Fetches)
+            {
+                Console.WriteLine($"      {StubReport.Describe(fetch)}");
+            }
+
             foreach (var problem in outcomes[i].Problems)
             {
                 Console.WriteLine($"      {problem}");
@@ -113,8 +123,9 @@ internal static class FixtureRun
 
             if (outcome.Result is { } result)
             {
-                xml.WriteElementString("system-out", string.Create(CultureInfo.InvariantCulture,
-                    $"{outcome.Fixture.Method} {outcome.Fixture.Path}: fuel {result.Usage.Fuel}, {result.Usage.WallMs:0.###} ms, memory {result.Usage.PeakMemoryBytes / 1024} KiB, host calls {result.Usage.HostCalls}"));
+                var usage = string.Create(CultureInfo.InvariantCulture,
+                    $"{outcome.Fixture.Method} {outcome.Fixture.Path}: fuel {result.Usage.Fuel}, {result.Usage.WallMs:0.###} ms, memory {result.Usage.PeakMemoryBytes / 1024} KiB, host calls {result.Usage.HostCalls}");
+                xml.WriteElementString("system-out", XmlSafe(string.Join("\n", outcome.Fetches.Select(StubReport.Describe).Prepend(usage))));
             }
 
             xml.WriteEndElement();

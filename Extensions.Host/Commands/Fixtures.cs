@@ -16,17 +16,24 @@ internal sealed record Fixture(
     int? ExpectStatus,
     JsonNode? ExpectBody,
     string? ExpectBodyContains,
-    IReadOnlyList<KeyValuePair<string, string>> ExpectHeaders);
+    IReadOnlyList<KeyValuePair<string, string>> ExpectHeaders,
+    IReadOnlyList<EgressStub> Stubs,
+    IReadOnlyList<ExpectedFetch>? ExpectFetches);
 
 /// <summary>
 /// The fixtures file of <c>invoke --fixtures</c> (documented in docs/getting-started.md):
 /// <code>
-/// { "config": {...}, "kv": {...},
+/// { "config": {...}, "kv": {...}, "stubs": [...],
 ///   "tests": [ { "name": "...",
 ///                "request": { "method": "GET", "path": "/hello/Ada", "headers": {...}, "body": "text" or JSON, "config": {...}, "kv": {...} },
-///                "expect": { "status": 200, "body": "exact text" or JSON, "bodyContains": "...", "headers": {...} } } ] }
+///                "stubs": [ { "name": "...", "method": "GET", "url": "https://..." or "urlPrefix": "https://...",
+///                             "response": { "status": 200, "headers": {...}, "body": "text" or JSON }, "delayMs": 0 } ],
+///                "expect": { "status": 200, "body": "exact text" or JSON, "bodyContains": "...", "headers": {...},
+///                            "fetches": [ { "method": "POST", "url": "https://...", "body": ..., "bodyContains": "...", "headers": {...} } ] } } ] }
 /// </code>
 /// Top-level <c>config</c> applies to every test (a test's own keys win); <c>kv</c> entries are written before the test runs.
+/// Stubs answer <c>http_fetch</c> in place of the network (a test's own stubs are tried before the shared ones, first match
+/// wins); <c>expect.fetches</c> lists every request that got past the egress policy, in order.
 /// Tests run in order against one install, so KV written by one test is seen by the next.
 /// </summary>
 internal static class FixtureFile
@@ -55,6 +62,7 @@ internal static class FixtureFile
 
         var sharedConfig = Pairs(file["config"], $"{path}: config", AsJsonText);
         var sharedKv = Pairs(file["kv"], $"{path}: kv", AsBytes);
+        var sharedStubs = Stubs(file["stubs"], $"{path}: stubs");
         var fixtures = new List<Fixture>();
         for (var i = 0; i < tests.Count; i++)
         {
@@ -78,19 +86,21 @@ internal static class FixtureFile
                 Text(test["name"], $"{where}.name") ?? $"{method.ToUpperInvariant()} {requestPath}",
                 method.ToUpperInvariant(),
                 requestPath,
-                Pairs(request["headers"], $"{where}.request.headers", v => Text(v, $"{where}.request.headers") ?? ""),
-                request["body"] switch
-                {
-                    null => [],
-                    JsonValue v when v.GetValueKind() == JsonValueKind.String => Encoding.UTF8.GetBytes(v.GetValue<string>()),
-                    var json => Encoding.UTF8.GetBytes(json.ToJsonString()),
-                },
+                Headers(request["headers"], $"{where}.request.headers"),
+                BodyBytes(request["body"]),
                 config,
                 (i == 0 ? sharedKv : []).Concat(Pairs(request["kv"], $"{where}.request.kv", AsBytes)).ToList(),
                 expect["status"] is { } status ? Status(status, $"{where}.expect.status") : null,
                 expect["body"]?.DeepClone(),
                 Text(expect["bodyContains"], $"{where}.expect.bodyContains"),
-                Pairs(expect["headers"], $"{where}.expect.headers", v => Text(v, $"{where}.expect.headers") ?? "")));
+                Headers(expect["headers"], $"{where}.expect.headers"),
+                [.. Stubs(test["stubs"], $"{where}.stubs"), .. sharedStubs],
+                expect["fetches"] switch
+                {
+                    null => null,
+                    JsonArray list => [.. list.Select((f, n) => ExpectedFetch.Parse(f, $"{where}.expect.fetches[{n}]"))],
+                    _ => throw new CliException($"{where}.expect.fetches must be an array"),
+                }));
         }
 
         return fixtures;
@@ -114,20 +124,54 @@ internal static class FixtureFile
             }
         }
 
-        var text = Encoding.UTF8.GetString(body);
-        if (fixture.ExpectBodyContains is { } part && !text.Contains(part, StringComparison.Ordinal))
+        problems.AddRange(BodyMismatches(fixture.ExpectBody, fixture.ExpectBodyContains, body));
+        return problems;
+    }
+
+    /// <summary>Checks what the guest's fetches were against <c>expect.fetches</c> and flags requests no stub answered.</summary>
+    public static IEnumerable<string> CheckFetches(Fixture fixture, IReadOnlyList<StubbedFetch> fetches)
+    {
+        foreach (var missed in fetches.Where(f => f.Stub is null))
         {
-            problems.Add($"body: expected to contain '{part}', got '{Clip(text)}'");
+            yield return $"http_fetch {missed.Method} {missed.Url} matched no stub; add one to the fixtures file (invoke never reaches the network)";
         }
 
-        switch (fixture.ExpectBody)
+        if (fixture.ExpectFetches is not { } expected)
+        {
+            yield break;
+        }
+
+        for (var i = 0; i < Math.Min(expected.Count, fetches.Count); i++)
+        {
+            foreach (var problem in expected[i].Compare(fetches[i], i))
+            {
+                yield return problem;
+            }
+        }
+
+        if (expected.Count != fetches.Count)
+        {
+            yield return $"fetches: expected {expected.Count} request(s) past the egress policy, got {fetches.Count}";
+        }
+    }
+
+    /// <summary>A body against an expected exact text or JSON value and/or a part it must contain.</summary>
+    public static IEnumerable<string> BodyMismatches(JsonNode? expected, string? contains, byte[] body)
+    {
+        var text = Encoding.UTF8.GetString(body);
+        if (contains is { } part && !text.Contains(part, StringComparison.Ordinal))
+        {
+            yield return $"body: expected to contain '{part}', got '{Clip(text)}'";
+        }
+
+        switch (expected)
         {
             case null:
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
                 if (!string.Equals(v.GetValue<string>(), text, StringComparison.Ordinal))
                 {
-                    problems.Add($"body: expected '{Clip(v.GetValue<string>())}', got '{Clip(text)}'");
+                    yield return $"body: expected '{Clip(v.GetValue<string>())}', got '{Clip(text)}'";
                 }
 
                 break;
@@ -143,21 +187,36 @@ internal static class FixtureFile
 
                 if (!JsonNode.DeepEquals(json, actualJson))
                 {
-                    problems.Add($"body: expected JSON {Clip(json.ToJsonString())}, got '{Clip(text)}'");
+                    yield return $"body: expected JSON {Clip(json.ToJsonString())}, got '{Clip(text)}'";
                 }
 
                 break;
         }
-
-        return problems;
     }
+
+    /// <summary>A body in a fixtures file: a string is its UTF-8 bytes, anything else its JSON text.</summary>
+    public static byte[] BodyBytes(JsonNode? node) => node switch
+    {
+        null => [],
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => Encoding.UTF8.GetBytes(v.GetValue<string>()),
+        var json => Encoding.UTF8.GetBytes(json.ToJsonString()),
+    };
+
+    public static List<KeyValuePair<string, string>> Headers(JsonNode? node, string where) => Pairs(node, where, v => Text(v, where) ?? "");
+
+    private static List<EgressStub> Stubs(JsonNode? node, string where) => node switch
+    {
+        null => [],
+        JsonArray list => [.. list.Select((s, i) => EgressStub.Parse(s, $"{where}[{i}]"))],
+        _ => throw new CliException($"{where} must be an array"),
+    };
 
     private static string Clip(string value) => value.Length <= 200 ? value : value[..200] + "…";
 
-    private static int Status(JsonNode node, string where) =>
+    public static int Status(JsonNode node, string where) =>
         node is JsonValue v && v.TryGetValue<int>(out var status) && status is >= 100 and <= 599 ? status : throw new CliException($"{where} must be an HTTP status (100-599)");
 
-    private static string? Text(JsonNode? node, string where) => node switch
+    public static string? Text(JsonNode? node, string where) => node switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),

@@ -28,7 +28,8 @@ internal sealed class LocalRuntime : IAsyncDisposable
     public ExtensionManifest Manifest => Bundle.Manifest;
 
     /// <summary>Reads <paramref name="source"/> (an extension directory, packed on the fly, or a bundle file) and starts a worker.</summary>
-    public static async Task<LocalRuntime> StartAsync(string source, bool verboseGuestLog, CancellationToken ct)
+    /// <param name="egress">Where <c>http_fetch</c> requests go instead of the network, after every policy check; <c>null</c>: the network.</param>
+    public static async Task<LocalRuntime> StartAsync(string source, bool verboseGuestLog, CancellationToken ct, HttpMessageHandler? egress = null)
     {
         var bundle = Directory.Exists(source)
             ? BundleReader.Read(BundlePacker.Pack(source).Tar)
@@ -55,6 +56,11 @@ internal sealed class LocalRuntime : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Extensions.Modules", LogLevel.Warning);
             // stdout carries the response or the results table only, so scripts can read it; every log line goes to stderr.
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            if (egress is not null)
+            {
+                builder.Services.AddEgressTransport(egress);
+            }
+
             builder.Services.AddStorageModule(builder.Configuration).AddRunnerModule(builder.Configuration).AddHostApiModule(builder.Configuration);
             var host = builder.Build();
             await host.StartAsync(ct);

@@ -10,7 +10,8 @@ internal static class RegistryVerbs
 {
     private static Argument<string> Id() => new("id") { Description = "Extension id (publisher.name)" };
 
-    private static Option<string> Tenant() => new("--tenant") { Description = "Tenant whose install this is", Required = true };
+    /// <summary>Every verb that acts on one install defaults to tenant <c>default</c>, as <c>install</c> does; list verbs filter only when given one.</summary>
+    private static Option<string> Tenant() => new("--tenant") { Description = "Tenant whose install this is", DefaultValueFactory = _ => "default" };
 
     private static string Path(string extensionId, string tenant, string? suffix = null) =>
         $"/api/admin/installs/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(extensionId)}{suffix}";

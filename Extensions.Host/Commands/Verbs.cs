@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Extensions.Host.Commands;
 
@@ -32,6 +33,8 @@ internal static class Verbs
             UserVerbs.Create(),
             InvokeVerb.Create(),
             NewVerb.Create(),
+            BackupVerbs.Backup(),
+            BackupVerbs.Restore(),
         };
         return root;
     }
@@ -41,6 +44,28 @@ internal static class Verbs
     /// (System.CommandLine's default of 2 s is too short for <c>serve</c> to stop its workers or <c>dev</c> its instance).
     /// </summary>
     public static InvocationConfiguration Invocation() => new() { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) };
+
+    /// <summary>
+    /// Runs the parsed command line. A command line that does not parse (a missing argument or required option, an unknown
+    /// option) gets the same one <c>error:</c> line and exit code 1 as any other bad input, instead of the parser's help dump.
+    /// </summary>
+    public static Task<int> InvokeAsync(ParseResult parse)
+    {
+        if (parse.Errors.Count == 0)
+        {
+            return parse.InvokeAsync(Invocation());
+        }
+
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result.Parent is CommandResult parent; result = parent)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        var command = string.Join(' ', names);
+        Console.Error.WriteLine($"error: {string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')).Distinct())} (see '{(command.Length == 0 ? "" : command + " ")}--help')");
+        return Task.FromResult(1);
+    }
 
     /// <summary>Runs a verb's body; expected failures become one <c>error:</c> line and exit code 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)

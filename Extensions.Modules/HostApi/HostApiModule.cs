@@ -41,6 +41,17 @@ public static class HostApiModule
     }
 
     /// <summary>
+    /// Puts <paramref name="transport"/> where the network is under <c>http_fetch</c>: the <c>invoke</c> verb's egress stubs.
+    /// Consent, address literals, redirects, size and time caps and the call cap are enforced exactly as in production;
+    /// only names are not resolved, since nothing is connected to.
+    /// </summary>
+    public static IServiceCollection AddEgressTransport(this IServiceCollection services, HttpMessageHandler transport)
+    {
+        services.AddSingleton(new EgressTransport(transport));
+        return services;
+    }
+
+    /// <summary>
     /// Stores secret values for one install, encrypted like any other: the <c>invoke</c> verb's <c>--secret</c>, which runs
     /// against a throw-away data directory. The caller checks the names against the manifest.
     /// </summary>

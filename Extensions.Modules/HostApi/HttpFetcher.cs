@@ -33,12 +33,13 @@ internal sealed partial class HttpFetcher : IDisposable
     private readonly HttpMessageInvoker _client;
     private readonly ConditionalWeakTable<InvocationRequest, StrongBox<int>> _calls = new();
 
-    public HttpFetcher(IOptions<HostApiOptions> options, EgressPolicy policy, ILogger<HttpFetcher> logger)
+    public HttpFetcher(IOptions<HostApiOptions> options, EgressPolicy policy, ILogger<HttpFetcher> logger, EgressTransport? transport = null)
     {
         _options = options.Value;
         _policy = policy;
         _logger = logger;
-        _client = new HttpMessageInvoker(new SocketsHttpHandler
+        // A replaced transport (invoke's stub map) sits where the network would: every check of this class still runs.
+        _client = transport is not null ? new HttpMessageInvoker(transport.Handler, disposeHandler: false) : new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -104,6 +105,14 @@ internal sealed partial class HttpFetcher : IDisposable
             if (!EgressPolicy.HostAllowed(host, invocation.EgressHosts))
             {
                 Log.HostRefused(_logger, invocation.TenantId, invocation.ExtensionId, host, hop);
+                return HostCallReply.Error(AbiCodes.EgressDenied);
+            }
+
+            // An address literal is checked before anything is sent (a name is checked once resolved, in ConnectAsync),
+            // so the refusal is the same whatever transport carries the request.
+            if (IPAddress.TryParse(host.Trim('[', ']'), out var literal) && _policy.Refusal(literal) is { } reason)
+            {
+                Log.AddressRefused(_logger, invocation.TenantId, invocation.ExtensionId, host, literal, reason);
                 return HostCallReply.Error(AbiCodes.EgressDenied);
             }
 
@@ -299,3 +308,6 @@ internal sealed partial class HttpFetcher : IDisposable
         public static partial void FetchFailed(ILogger logger, string tenantId, string extensionId, string host, Exception error);
     }
 }
+
+/// <summary>What carries <c>http_fetch</c> requests instead of the network, when one is registered (see <c>HostApiModule.AddEgressTransport</c>).</summary>
+internal sealed record EgressTransport(HttpMessageHandler Handler);

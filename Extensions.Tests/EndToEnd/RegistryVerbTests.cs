@@ -120,7 +120,7 @@ public sealed class RegistryVerbTests
         Assert.That(widening.Stdout, Does.Contain("+ capabilities: cap:log"));
         Assert.That(await OkAsync("rollback", "test.flow", "--tenant", "default", "--hash", v2.ContentHash, "--accept"), Does.Contain("now runs 2.0.0"));
 
-        await OkAsync("disable", "test.flow", "--tenant", "default");
+        await OkAsync("disable", "test.flow"); // --tenant defaults to default, as for install
         Assert.That(await CallAsync("test.flow"), Does.StartWith("403"));
         Assert.That(await FailsAsync("disable", "test.flow", "--tenant", "default"), Does.Contain("invalid_state"));
         await OkAsync("enable", "test.flow", "--tenant", "default");
@@ -140,6 +140,16 @@ public sealed class RegistryVerbTests
     [TestCase("extensions", "show", "test.none")]
     [TestCase("config", "set", "test.none", "--tenant", "default", "novalue")]
     public async Task BadInput_GivesOneErrorLine(params string[] args) => await FailsAsync(args);
+
+    [TestCase("install", "Required argument missing", "install --help")]
+    [TestCase("rollback", "Required argument missing", "rollback --help")]
+    [TestCase("installs list --bogus", "Unrecognized command or argument '--bogus'", "installs list --help")]
+    public async Task ACommandLineThatDoesNotParse_GivesOneErrorLine_NotAHelpDump(string line, string message, string hint)
+    {
+        var error = await FailsAsync(line.Split(' '));
+
+        Assert.That(error, Does.Contain(message).And.EndWith($"(see '{hint}')"));
+    }
 
     [TestCase("extensions")]
     [TestCase("extensions", "list")]
