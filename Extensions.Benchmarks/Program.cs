@@ -117,18 +117,11 @@ finally
 static async Task RawWorkerCostAsync(IServiceProvider services, int rounds)
 {
     var runner = services.GetRequiredService<IExtensionRunner>();
-    var install = (await services.GetRequiredService<IInstallResolver>().ResolveAsync("default", "samples.hello")).Install!;
-    var request = new InvocationRequest
-    {
-        TenantId = "default", ExtensionId = install.ExtensionId, InstallId = install.InstallId, Version = install.Version, RequestId = "bench",
-        ModuleHash = install.ModuleHash, ModulePath = install.ModulePath, Limits = runner.LimitsFor(null, null, null),
-        Request = new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []),
-        Grants = install.Grants,
-    };
+    var request = await HelloRequestAsync(services, runner);
 
     using var sandbox = new WasmSandbox(4, 128L * 1024 * 1024, 64L * 1024 * 1024);
     var artifactPath = Path.Combine(Path.GetTempPath(), $"ext-bench-{Guid.NewGuid():N}.cwasm");
-    await File.WriteAllBytesAsync(artifactPath, sandbox.Compile(install.ModuleHash, install.ModulePath));
+    await File.WriteAllBytesAsync(artifactPath, sandbox.Compile(request.ModuleHash, request.ModulePath));
     var artifactHash = Extensions.Modules.Storage.ContentHash.Of(await File.ReadAllBytesAsync(artifactPath));
     var message = Messages.ReadExecute(Messages.Execute(1, request, artifactHash, artifactPath).AsSpan(FrameCodec.HeaderSize));
     const int N = 3000;
@@ -337,14 +330,7 @@ static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerC
 static async Task GatewayOverheadAsync(IServiceProvider services, Uri server, string path, string key, int rounds, TimeSpan duration, TimeSpan warmup)
 {
     var runner = services.GetRequiredService<IExtensionRunner>();
-    var install = (await services.GetRequiredService<IInstallResolver>().ResolveAsync("default", "samples.hello")).Install!;
-    var request = new InvocationRequest
-    {
-        TenantId = "default", ExtensionId = install.ExtensionId, InstallId = install.InstallId, Version = install.Version, RequestId = "bench",
-        ModuleHash = install.ModuleHash, ModulePath = install.ModulePath, Limits = runner.LimitsFor(null, null, null),
-        Request = new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []),
-        Grants = install.Grants,
-    };
+    var request = await HelloRequestAsync(services, runner);
 
     await LoadGenerator.RunAsync(server, path, key, 32, warmup);
     await PoolLoadAsync(runner, request, 32, warmup / 2);
@@ -381,6 +367,19 @@ static async Task<LoadGenerator.Result> PoolLoadAsync(IExtensionRunner runner, I
     var all = lanes.SelectMany(l => l.latencies).Order().ToList();
     return new LoadGenerator.Result(concurrency, all.Count, lanes.Sum(l => l.errors), clock.Elapsed.TotalSeconds,
         all[all.Count / 2], all[Math.Min(all.Count - 1, (int)(all.Count * 0.99))]);
+}
+
+// GET /hello/Ada for the seeded samples.hello install, as the gateway would hand it to the pool.
+static async Task<InvocationRequest> HelloRequestAsync(IServiceProvider services, IExtensionRunner runner)
+{
+    var install = (await services.GetRequiredService<IInstallResolver>().ResolveAsync("default", "samples.hello")).Install!;
+    return new InvocationRequest
+    {
+        TenantId = "default", ExtensionId = install.ExtensionId, InstallId = install.InstallId, Version = install.Version, RequestId = "bench",
+        ModuleHash = install.ModuleHash, ModulePath = install.ModulePath, Limits = runner.LimitsFor(null, null, null),
+        Request = new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []),
+        Grants = install.Grants,
+    };
 }
 
 static double Median(List<double> values)
