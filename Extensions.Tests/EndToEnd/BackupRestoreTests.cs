@@ -62,8 +62,7 @@ public sealed class BackupRestoreTests
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await HostProcess.KillAsync(server);
         }
 
         Assert.That(backupOutput, Does.Contain("host key").And.Contain("protect it"));
@@ -83,8 +82,7 @@ public sealed class BackupRestoreTests
         }
         finally
         {
-            restored.Kill(entireProcessTree: true);
-            await restored.WaitForExitAsync();
+            await HostProcess.KillAsync(restored);
         }
     }
 
@@ -150,8 +148,7 @@ public sealed class BackupRestoreTests
     private async Task<string> BackupOfAStoppedInstanceAsync()
     {
         var (server, _, _, _) = await HostProcess.ServeAsync(_work, Patient, "--data", "src", "--port", "0", "--asset-port", "0");
-        server.Kill(entireProcessTree: true);
-        await server.WaitForExitAsync();
+        await HostProcess.KillAsync(server);
         var archive = Path.Combine(_work, "src.tar.gz");
         var (exit, stdout, stderr) = await HostProcess.RunAsync(_work, "backup", archive, "--data", "src");
         Assert.That(exit, Is.Zero, stdout + stderr);

@@ -50,8 +50,7 @@ public sealed class CommandLineTests
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await HostProcess.KillAsync(server);
         }
 
         Assert.That(output.ToString(), Does.Contain("assets: http://127.0.0.1:"));

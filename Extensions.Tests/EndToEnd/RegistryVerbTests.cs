@@ -34,8 +34,7 @@ public sealed class RegistryVerbTests
     public async Task StopAsync()
     {
         _http.Dispose();
-        _server.Kill(entireProcessTree: true);
-        await _server.WaitForExitAsync();
+        await HostProcess.KillAsync(_server);
         _server.Dispose();
         Directory.Delete(_work, recursive: true);
     }

@@ -23,8 +23,7 @@ public sealed class UserVerbTests
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        _server.Kill(entireProcessTree: true);
-        await _server.WaitForExitAsync();
+        await HostProcess.KillAsync(_server);
         _server.Dispose();
         Directory.Delete(_work, recursive: true);
     }

@@ -60,8 +60,7 @@ public sealed class CrashSafetyTests
             await Task.Delay(50);
         }
 
-        process.Kill(entireProcessTree: true);   // SIGKILL: no shutdown code runs
-        await process.WaitForExitAsync();
+        await HostProcess.KillAsync(process);   // SIGKILL: no shutdown code runs
         process.Dispose();
         try
         {
@@ -140,19 +139,12 @@ public sealed class CrashSafetyTests
                 Assert.That(published.StatusCode, Is.EqualTo(HttpStatusCode.Created), await published.Content.ReadAsStringAsync());
             }
 
-            using (var installed = await again.PostAsJsonAsync("/api/admin/installs", new { extensionId = Extension, tenant = "default", capabilities = Array.Empty<string>() }))
-            {
-                await TestPlatform.EnsureSuccessAsync(installed);
-            }
-
-            using var call = await again.GetAsync($"/api/ext/{Extension}/run");
-            Assert.That(await call.Content.ReadAsStringAsync(), Is.EqualTo("alive"));
+            Assert.That(await InstallAndCallAsync(again), Is.EqualTo("alive"));
         }
         finally
         {
             again.Dispose();
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await HostProcess.KillAsync(server);
         }
     }
 
@@ -171,19 +163,12 @@ public sealed class CrashSafetyTests
         var (server, again, _) = await ServeAsync(null);
         try
         {
-            using (var installed = await again.PostAsJsonAsync("/api/admin/installs", new { extensionId = Extension, tenant = "default", capabilities = Array.Empty<string>() }))
-            {
-                await TestPlatform.EnsureSuccessAsync(installed);
-            }
-
-            using var call = await again.GetAsync($"/api/ext/{Extension}/run");
-            Assert.That(await call.Content.ReadAsStringAsync(), Is.EqualTo("alive"), "content and artifact are all there");
+            Assert.That(await InstallAndCallAsync(again), Is.EqualTo("alive"), "content and artifact are all there");
         }
         finally
         {
             again.Dispose();
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await HostProcess.KillAsync(server);
         }
     }
 
@@ -208,21 +193,26 @@ public sealed class CrashSafetyTests
         var (server, again, _) = await ServeAsync(null);
         try
         {
-            using (var installed = await again.PostAsJsonAsync("/api/admin/installs", new { extensionId = Extension, tenant = "default", capabilities = Array.Empty<string>() }))
-            {
-                await TestPlatform.EnsureSuccessAsync(installed);
-            }
-
-            using var call = await again.GetAsync($"/api/ext/{Extension}/run");
-            Assert.That(await call.Content.ReadAsStringAsync(), Is.EqualTo("alive"));
+            Assert.That(await InstallAndCallAsync(again), Is.EqualTo("alive"));
         }
         finally
         {
             again.Dispose();
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await HostProcess.KillAsync(server);
         }
 
         Assert.That(await RowsAsync(packed.ContentHash), Is.EqualTo(Expect(1, 1, 1, 1, 1, 2)));
+    }
+
+    /// <summary>Installs the crash fixture for tenant <c>default</c> and returns what its endpoint answers.</summary>
+    private static async Task<string> InstallAndCallAsync(HttpClient http)
+    {
+        using (var installed = await http.PostAsJsonAsync("/api/admin/installs", new { extensionId = Extension, tenant = "default", capabilities = Array.Empty<string>() }))
+        {
+            await TestPlatform.EnsureSuccessAsync(installed);
+        }
+
+        using var call = await http.GetAsync($"/api/ext/{Extension}/run");
+        return await call.Content.ReadAsStringAsync();
     }
 }

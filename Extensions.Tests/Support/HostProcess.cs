@@ -47,6 +47,13 @@ internal static class HostProcess
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>SIGKILL to the process and its children (no shutdown code runs), then waits until it is gone.</summary>
+    public static async Task KillAsync(Process process)
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
     /// <summary>Starts <c>serve</c> and waits for its <c>console:</c> and <c>assets:</c> lines.</summary>
     public static Task<(Process Process, Uri Console, Uri Assets, StringBuilder Output)> ServeAsync(string workingDirectory, params string[] args) =>
         ServeAsync(workingDirectory, new Dictionary<string, string>(), args);
