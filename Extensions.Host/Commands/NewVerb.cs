@@ -91,8 +91,9 @@ internal static partial class NewVerb
             .ToList();
         if (template == "ui")
         {
-            // The page's endpoint is written in C: it carries the same header as the c template (embedded once).
+            // The page's endpoint is written in C: it carries the c template's header and build script (each embedded once).
             files.Add(("ext.h", Prefix + "c/ext.h"));
+            files.Add(("build.sh", Prefix + "c/build.sh"));
         }
 
         return [.. files.Order()];
