@@ -20,7 +20,7 @@ internal static class AdminUi
     public static async Task<IResult> PageAsync(HttpContext context, AdminServices services, ConsoleViewer viewer, int status, string title, string main, string? currentHref = null)
     {
         var nav = await ConsolePages.NavigationAsync(viewer, services.Catalog, services.Resolver, context.RequestAborted);
-        return ConsolePages.Render(context, status, Html.Page(title, TakeFlash(context) + main, viewer, nav, currentHref));
+        return ConsolePages.Page(context, status, Html.Page(title, TakeFlash(context) + main, viewer, nav, currentHref), frameSrc: null);
     }
 
     public static Task<IResult> AdminOnlyAsync(HttpContext context, AdminServices services, ConsoleViewer viewer, string title) =>

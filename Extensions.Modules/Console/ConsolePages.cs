@@ -214,7 +214,7 @@ internal static class ConsolePages
     private static async Task<IResult> KeysAsync(HttpContext context, ConsoleViewer viewer, IInstallCatalog catalog, IInstallResolver resolver,
         ITenantKeys keys, (string Name, string Key)? created, int status)
     {
-        var nav = await NavAsync(viewer, await catalog.ListAsync(viewer.Tenant, context.RequestAborted), resolver, context.RequestAborted);
+        var nav = await NavigationAsync(viewer, catalog, resolver, context.RequestAborted);
         if (!viewer.IsAdmin)
         {
             return Page(context, 403, Html.Page("API keys", "<h1>API keys</h1><p>Only a tenant admin may manage keys.</p>", viewer, nav, KeysHref), null);
@@ -311,7 +311,7 @@ internal static class ConsolePages
         return Results.Redirect(KeysHref);
     }
 
-    private static IResult Refused(HttpContext context) =>
+    internal static IResult Refused(HttpContext context) =>
         Page(context, 403, Html.Page("Refused", "<p class=\"alert\" role=\"alert\">The form's security token is missing or wrong, or this key may not do that; reload the page and try again.</p>", null, []), null);
 
     private const string KeysHref = "/console/keys";
@@ -352,7 +352,7 @@ internal static class ConsolePages
             ? new ConsoleViewer(caller.TenantId, caller.KeyId, caller.Name, caller.Kind, csrf, caller.Role)
             : null;
 
-    private static async Task<bool> IsValidFormAsync(HttpContext context, IConsoleSessions sessions)
+    internal static async Task<bool> IsValidFormAsync(HttpContext context, IConsoleSessions sessions)
     {
         if (!IsSameOrigin(context) || !context.Request.HasFormContentType)
         {
@@ -391,13 +391,7 @@ internal static class ConsolePages
 
     // Shared with the management pages (PublishPage, InstallPages), so that every console page signs in, checks forms and
     // sends its headers the same way.
-    internal static Task<bool> IsValidPostAsync(HttpContext context, IConsoleSessions sessions) => IsValidFormAsync(context, sessions);
-
-    internal static IResult Render(HttpContext context, int status, string html) => Page(context, status, html, frameSrc: null);
-
     internal static async Task<IReadOnlyList<(string Href, string Label)>> NavigationAsync(
         ConsoleViewer viewer, IInstallCatalog catalog, IInstallResolver resolver, CancellationToken ct) =>
         await NavAsync(viewer, await catalog.ListAsync(viewer.Tenant, ct), resolver, ct);
-
-    internal static IResult RefusedPage(HttpContext context) => Refused(context);
 }

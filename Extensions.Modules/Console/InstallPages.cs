@@ -53,9 +53,9 @@ internal static class InstallPages
             return (null, Results.Redirect("/console/sign-in"));
         }
 
-        if (post && !await ConsolePages.IsValidPostAsync(context, services.Sessions))
+        if (post && !await ConsolePages.IsValidFormAsync(context, services.Sessions))
         {
-            return (null, ConsolePages.RefusedPage(context));
+            return (null, ConsolePages.Refused(context));
         }
 
         if ((post || adminOnly) && !viewer.IsAdmin)

@@ -44,9 +44,9 @@ internal static class PublishPage
             return Results.Redirect("/console/sign-in");
         }
 
-        if (!await ConsolePages.IsValidPostAsync(context, services.Sessions))
+        if (!await ConsolePages.IsValidFormAsync(context, services.Sessions))
         {
-            return ConsolePages.RefusedPage(context);
+            return ConsolePages.Refused(context);
         }
 
         if (viewer.Kind != CallerIdentity.AdminKind)
