@@ -12,7 +12,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class RunnerModule
 {
-    /// <summary>The worker pool: child processes of this same program, reached over named pipes.</summary>
+    /// <summary>The worker pool: child processes of this same program, reached over Unix domain sockets.</summary>
     public static IServiceCollection AddRunnerModule(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddModuleOptions<RunnerOptions>(configuration, RunnerOptions.SectionName);
@@ -26,19 +26,19 @@ public static class RunnerModule
     }
 
     /// <summary>
-    /// Entry point of the <c>worker</c> verb: <c>worker --pipe NAME [--concurrency N] [--max-memory-mb N] [--module-cache-mb N] [--max-frame-bytes N]</c>,
+    /// Entry point of the <c>worker</c> verb: <c>worker --socket PATH [--concurrency N] [--max-memory-mb N] [--module-cache-mb N] [--max-frame-bytes N]</c>,
     /// with the host's secret as the first line of standard input.
     /// </summary>
     public static async Task<int> RunWorkerAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
-        string? pipe = null;
+        string? socket = null;
         int concurrency = 4, maxMemoryMb = 128, moduleCacheMb = 256, maxFrameBytes = 64 * 1024 * 1024;
         for (var i = 0; i + 1 < args.Count; i += 2)
         {
             var value = args[i + 1];
             switch (args[i])
             {
-                case "--pipe": pipe = value; break;
+                case "--socket": socket = value; break;
                 case "--concurrency": concurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--max-memory-mb": maxMemoryMb = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--module-cache-mb": moduleCacheMb = int.Parse(value, CultureInfo.InvariantCulture); break;
@@ -50,13 +50,13 @@ public static class RunnerModule
         }
 
         var secretLine = await System.Console.In.ReadLineAsync(cancellationToken);
-        if (pipe is null || secretLine is null)
+        if (socket is null || secretLine is null)
         {
-            await System.Console.Error.WriteLineAsync("worker: started by hand? It needs --pipe and the host's secret on stdin; the host starts workers itself.");
+            await System.Console.Error.WriteLineAsync("worker: started by hand? It needs --socket and the host's secret on stdin; the host starts workers itself.");
             return 2;
         }
 
-        var host = new WorkerHost(pipe, Convert.FromHexString(secretLine.Trim()), concurrency, maxMemoryMb * 1024L * 1024L,
+        var host = new WorkerHost(socket, Convert.FromHexString(secretLine.Trim()), concurrency, maxMemoryMb * 1024L * 1024L,
             moduleCacheMb * 1024L * 1024L, maxFrameBytes);
         return await host.RunAsync(cancellationToken);
     }

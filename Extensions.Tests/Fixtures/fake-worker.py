@@ -7,7 +7,6 @@ import os
 import socket
 import struct
 import sys
-import tempfile
 import time
 
 HELLO, COMPILE, EXECUTE, HOST_CALL, HOST_REPLY, RESULT, CANCEL, PING, PONG, SHUTDOWN, COMPILED = range(1, 12)
@@ -46,11 +45,22 @@ def read_frame(sock):
 
 def main():
     args = sys.argv[1:]
-    name = args[args.index("--pipe") + 1]
+    path = args[args.index("--socket") + 1]
     secret = bytes.fromhex(sys.stdin.readline().strip())
     mode = os.environ.get("FAKE_WORKER_MODE", "wrong-secret")
+    if mode == "impostor":
+        # Another process (a child of the worker) connects in its place, presenting the right secret.
+        if os.fork() == 0:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(path)
+            sock.sendall(frame(HELLO, 0, struct.pack("<i", 1) + blob(secret) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))
+            time.sleep(30)
+            os._exit(0)
+        time.sleep(30)
+        return
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(os.path.join(tempfile.gettempdir(), "CoreFxPipe_" + name))
+    sock.connect(path)
 
     presented = os.urandom(32) if mode == "wrong-secret" else secret
     sock.sendall(frame(HELLO, 0, struct.pack("<i", 1) + blob(presented) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))

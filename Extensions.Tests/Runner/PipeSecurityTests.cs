@@ -49,6 +49,18 @@ public sealed class PipeSecurityTests
         Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains("wrong secret", StringComparison.Ordinal)), Is.True);
     }
 
+    [Test]
+    public async Task AnotherProcessConnectingInPlaceOfTheWorker_IsRefused_EvenWithTheRightSecret()
+    {
+        await using var platform = await StartWithFakeWorkersAsync("impostor");
+
+        using var health = await platform.Client(null).GetAsync("/healthz");
+
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains("connected in place of worker", StringComparison.Ordinal)), Is.True,
+            string.Join("\n", platform.Logs.Entries.Select(e => e.Message)));
+    }
+
     [TestCase("garbage-after-hello", "runner_crashed", "unknown frame kind")]
     [TestCase("oversized-frame", "runner_crashed", "frame length")]
     [TestCase("foreign-ids", "timeout", "did not answer invocation")]

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Pipes;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
@@ -19,9 +19,10 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<ulong, Pending> _pending = new();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<(byte[]?, string)>> _compiles = new();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _writeLock = new();
     private readonly CancellationTokenSource _stopping = new();
-    private NamedPipeServerStream? _pipe;
+    private Socket? _socket;
+    private NetworkStream? _pipe;
     private Process? _process;
     private int _reading;
     private long _nextId;
@@ -56,13 +57,13 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     public void Drain() => Interlocked.Exchange(ref _draining, 1);
 
     /// <summary>Asks for a Pong; a worker that stops answering (stopped, wedged) is found by its <see cref="LastPongTicks"/>.</summary>
-    public async Task PingAsync(CancellationToken cancellationToken)
+    public void Ping()
     {
         if (IsAlive)
         {
             try
             {
-                await SendAsync(FrameCodec.Encode(FrameKind.Ping, 0, []), cancellationToken);
+                Send(FrameCodec.Encode(FrameKind.Ping, 0, []));
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
@@ -78,53 +79,47 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var pipeName = $"ext-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}";
         var secret = RandomNumberGenerator.GetBytes(32);
-        _pipe = new NamedPipeServerStream(pipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte,
-            PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
-
-        var info = WorkerLauncher.StartInfo(_options,
-        [
-            "--pipe", pipeName,
-            "--concurrency", _options.ConcurrencyPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--max-memory-mb", _options.MaxMemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--module-cache-mb", _options.ModuleCacheMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--max-frame-bytes", _options.MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ]);
-        _process = Process.Start(info) ?? throw new InvalidOperationException("worker process did not start");
-        ProcessId = _process.Id;
-        // The secret goes over stdin, never the command line, which other users can read.
-        await _process.StandardInput.WriteLineAsync(Convert.ToHexStringLower(secret).AsMemory(), cancellationToken);
-        await _process.StandardInput.FlushAsync(cancellationToken);
-        _process.StandardInput.Close();
-        _ = PumpOutputAsync(_process.StandardOutput, false);
-        _ = PumpOutputAsync(_process.StandardError, true);
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        // A socket in a fresh 0700 directory: only this user can reach the path, only the worker we start may connect,
+        // and the path is gone once it has.
+        var directory = Directory.CreateTempSubdirectory("ext-worker-");
+        var path = Path.Combine(directory.FullName, "pipe");
         try
         {
-            await _pipe.WaitForConnectionAsync(timeout.Token);
-            RemoveSocketFile(pipeName);
-            var hello = await FrameCodec.ReadAsync(_pipe, 1024, timeout.Token)
-                ?? throw new ProtocolException("worker closed the pipe before Hello");
-            if (hello.Kind != FrameKind.Hello)
-            {
-                throw new ProtocolException($"expected Hello, got {hello.Kind}");
-            }
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
 
-            var (version, presented, _, fingerprint) = Messages.ReadHello(hello.Payload.Span);
-            if (version != Messages.HelloVersion || !CryptographicOperations.FixedTimeEquals(presented, secret))
-            {
-                throw new ProtocolException("worker presented a wrong secret or protocol version");
-            }
+            var info = WorkerLauncher.StartInfo(_options,
+            [
+                "--socket", path,
+                "--concurrency", _options.ConcurrencyPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--max-memory-mb", _options.MaxMemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--module-cache-mb", _options.ModuleCacheMb.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--max-frame-bytes", _options.MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ]);
+            _process = Process.Start(info) ?? throw new InvalidOperationException("worker process did not start");
+            ProcessId = _process.Id;
+            // The secret goes over stdin, never the command line, which other users can read.
+            await _process.StandardInput.WriteLineAsync(Convert.ToHexStringLower(secret).AsMemory(), cancellationToken);
+            await _process.StandardInput.FlushAsync(cancellationToken);
+            _process.StandardInput.Close();
+            _ = PumpOutputAsync(_process.StandardOutput, false);
+            _ = PumpOutputAsync(_process.StandardError, true);
 
-            Fingerprint = fingerprint;
+            // Blocking accept and Hello on a thread of their own: the socket must never see an asynchronous operation (see Send).
+            var deadline = Environment.TickCount64 + 30_000;
+            Fingerprint = await Task.Factory.StartNew(() => Connect(listener, secret, deadline, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch
         {
             Kill();
             throw;
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
         }
 
         _reading = 1;
@@ -142,6 +137,58 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         Log.WorkerStarted(_logger, Slot, _process.Id);
     }
 
+    /// <summary>Accepts the worker's connection (only from the process started for it) and checks its Hello.</summary>
+    /// <returns>The worker's engine fingerprint.</returns>
+    private string Connect(Socket listener, byte[] secret, long deadline, CancellationToken cancellationToken)
+    {
+        while (!listener.Poll(TimeSpan.FromMilliseconds(50), SelectMode.SelectRead))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_process!.HasExited)
+            {
+                throw new ProtocolException($"worker exited with code {_process.ExitCode} before connecting");
+            }
+
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new ProtocolException("worker did not connect within 30 s");
+            }
+        }
+
+        _socket = listener.Accept();
+        if (OperatingSystem.IsLinux() && PeerProcessId(_socket) is var peer && peer != _process!.Id)
+        {
+            throw new ProtocolException($"process {peer} connected in place of worker {_process.Id}");
+        }
+
+        // A stopped worker stops reading: a write blocked past this fails, and the worker is replaced (see Send).
+        _socket.SendTimeout = 30_000;
+        _socket.ReceiveTimeout = (int)Math.Max(1, deadline - Environment.TickCount64);
+        _pipe = new NetworkStream(_socket, ownsSocket: true);
+        var hello = FrameCodec.Read(_pipe, 1024) ?? throw new ProtocolException("worker closed the pipe before Hello");
+        _socket.ReceiveTimeout = 0;
+        if (hello.Kind != FrameKind.Hello)
+        {
+            throw new ProtocolException($"expected Hello, got {hello.Kind}");
+        }
+
+        var (version, presented, _, fingerprint) = Messages.ReadHello(hello.Payload.Span);
+        if (version != Messages.HelloVersion || !CryptographicOperations.FixedTimeEquals(presented, secret))
+        {
+            throw new ProtocolException("worker presented a wrong secret or protocol version");
+        }
+
+        return fingerprint;
+    }
+
+    /// <summary>The pid of the process at the other end of a Unix socket (SO_PEERCRED: pid, uid, gid).</summary>
+    private static int PeerProcessId(Socket socket)
+    {
+        Span<byte> credentials = stackalloc byte[12];
+        socket.GetRawSocketOption(1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, credentials);
+        return BitConverter.ToInt32(credentials);
+    }
+
     /// <summary>Has the worker compile a module and return the serialized artifact.</summary>
     /// <exception cref="ModuleRejectedException">The module does not compile.</exception>
     public async Task<byte[]> CompileAsync(string moduleHash, string modulePath, TimeSpan timeout, CancellationToken cancellationToken)
@@ -156,7 +203,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 throw new IOException("worker is not running");
             }
 
-            await SendAsync(Messages.Compile(id, moduleHash, modulePath), cancellationToken);
+            Send(Messages.Compile(id, moduleHash, modulePath));
             var (artifact, error) = await completion.Task.WaitAsync(timeout, cancellationToken);
             return artifact ?? throw new ModuleRejectedException($"the module does not compile: {error}");
         }
@@ -184,7 +231,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, "worker is not running");
             }
 
-            await SendAsync(Messages.Execute(id, request, artifactHash, artifactPath), cancellationToken);
+            Send(Messages.Execute(id, request, artifactHash, artifactPath));
 
             // The epoch stops the guest at its deadline; past deadline + grace the worker itself is stuck.
             try
@@ -209,17 +256,26 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(byte[] frame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one frame. Only blocking calls ever touch the socket: one asynchronous call would switch it to non-blocking
+    /// for good, and every read of the read loop would then wait on .NET's epoll thread instead of in the kernel, one
+    /// more thread wake-up per frame. Writes block only while the worker's receive buffer is full; a worker that stopped
+    /// reading is replaced by the supervisor, and past the send timeout the write fails and the worker is killed.
+    /// </summary>
+    private void Send(byte[] frame)
     {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        lock (_writeLock)
         {
-            await _pipe!.WriteAsync(frame, cancellationToken);
-            await _pipe.FlushAsync(cancellationToken);
-        }
-        finally
-        {
-            _writeLock.Release();
+            try
+            {
+                _pipe!.Write(frame);
+            }
+            catch (IOException)
+            {
+                // A frame may be half written: nothing more can be sent on this pipe.
+                Kill();
+                throw;
+            }
         }
     }
 
@@ -379,7 +435,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
         pending.EndCall();
         End(span, reply);
-        await ReplyAsync(id, reply);
+        ReplyNow(id, reply);
     }
 
     private HostCallReply Fault(Exception ex, HostCall call, Pending pending)
@@ -401,28 +457,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             return;
         }
 
-        _writeLock.Wait();
         try
         {
-            _pipe!.Write(Messages.Reply(id, reply));
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private async Task ReplyAsync(ulong id, HostCallReply reply)
-    {
-        // The invocation may have ended meanwhile (deadline, worker lost): then nobody waits for this reply.
-        if (!_pending.ContainsKey(id) || !IsAlive)
-        {
-            return;
-        }
-
-        try
-        {
-            await SendAsync(Messages.Reply(id, reply), CancellationToken.None);
+            Send(Messages.Reply(id, reply));
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
@@ -456,18 +493,6 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         _exited.TrySetResult();
     }
 
-    /// <summary>
-    /// On Unix a named pipe is a socket file that .NET leaves behind. Once the one worker is connected nobody else may
-    /// connect, so the name is removed; the open connection is unaffected.
-    /// </summary>
-    private static void RemoveSocketFile(string pipeName)
-    {
-        if (!OperatingSystem.IsWindows())
-        {
-            File.Delete(Path.Combine(Path.GetTempPath(), "CoreFxPipe_" + pipeName));
-        }
-    }
-
     /// <summary>Kills the worker; its in-flight invocations fail with <see cref="InvocationOutcome.RunnerCrashed"/>.</summary>
     public void Kill()
     {
@@ -483,7 +508,18 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             // Already gone.
         }
 
+        try
+        {
+            // Wakes the read loop if it is blocked in a read.
+            _socket?.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Not connected yet, or already closed.
+        }
+
         _pipe?.Dispose();
+        _socket?.Dispose();
     }
 
     private async Task PumpOutputAsync(StreamReader reader, bool isError)
@@ -524,7 +560,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await SendAsync(FrameCodec.Encode(FrameKind.Shutdown, 0, []), timeout.Token);
+                Send(FrameCodec.Encode(FrameKind.Shutdown, 0, []));
                 await _process!.WaitForExitAsync(timeout.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)

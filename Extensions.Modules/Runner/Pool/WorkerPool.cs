@@ -115,9 +115,8 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
                 continue;
             }
 
-            // Not awaited: a stopped worker stops reading, and a full pipe must not stall the supervisor.
-            var pingTimeout = new CancellationTokenSource(interval);
-            _ = worker.PingAsync(pingTimeout.Token).ContinueWith(_ => pingTimeout.Dispose(), TaskScheduler.Default);
+            // Off the supervisor: a stopped worker stops reading, and a write into its full pipe must not stall the loop.
+            _ = Task.Run(worker.Ping, CancellationToken.None);
         }
     }
 

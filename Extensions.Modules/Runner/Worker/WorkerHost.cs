@@ -1,11 +1,11 @@
-using System.IO.Pipes;
+using System.Net.Sockets;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
 
 namespace Extensions.Modules.Runner.Worker;
 
 /// <summary>
-/// The worker process: connects to the host's pipe, proves it was started by that host (the secret it read on stdin),
+/// The worker process: connects to the host's socket, proves it was started by that host (the secret it read on stdin),
 /// then serves frames until the pipe closes. It holds no database, secrets or network: only Wasm.
 /// </summary>
 /// <remarks>
@@ -14,7 +14,7 @@ namespace Extensions.Modules.Runner.Worker;
 /// There is one thread more than the host's concurrency per worker, so a frame (a Ping, a Compile) is always read even
 /// while every slot runs a guest.
 /// </remarks>
-internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency, long maxMemoryBytes, long moduleCacheBytes, int maxFrameBytes)
+internal sealed class WorkerHost(string socketPath, byte[] secret, int concurrency, long maxMemoryBytes, long moduleCacheBytes, int maxFrameBytes)
 {
     private readonly Lock _writeLock = new();
     private readonly Lock _readLock = new();
@@ -27,8 +27,10 @@ internal sealed class WorkerHost(string pipeName, byte[] secret, int concurrency
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        await using var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut, PipeOptions.CurrentUserOnly);
-        await pipe.ConnectAsync(10_000, cancellationToken);
+        // Blocking calls only, as on the host's end: reads then wait in the kernel, not on .NET's epoll thread.
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+        await using var pipe = new NetworkStream(socket, ownsSocket: true);
         _pipe = pipe;
         using var input = new BufferedStream(pipe, 64 * 1024);
         _input = input;
