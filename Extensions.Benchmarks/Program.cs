@@ -12,7 +12,8 @@ using Extensions.Modules.Runner.Protocol;
 using Extensions.Modules.Runner.Worker;
 
 // Benchmarks of the runner and the full stack, each against a baseline measured in the same run (the machine is noisy).
-//   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2 --warmup 8]
+//   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2 --warmup 120]
+// (--warmup is the most seconds to wait for tiered JIT to settle before measuring; on 2 busy cores it takes about a minute.)
 // Other modes: --gateway N (N rounds of gateway vs pool API, p50/p99 at c=1 and c=32),
 //              --profile N (steady c=32 load for `perf record`, prints host and worker pids),
 //              --recorder N (cost of writing N invocation records),
@@ -89,18 +90,17 @@ try
     }
 
     Console.WriteLine($"# HTTP: full stack GET {Full} vs a plain endpoint in the same process ({seconds} s per cell, {rounds} rounds, {Environment.ProcessorCount} cores)");
-    Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)   KiB alloc/req: plain full");
     var pool = (Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>();
-    // Warm up until tiered JIT has settled (instrumented tiers re-compile hot methods during the first seconds).
-    await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(Arg("--warmup", 8)));
-    await LoadGenerator.RunAsync(server, "/bench/plain", null, 32, TimeSpan.FromSeconds(Arg("--warmup", 8) / 2.0));
+    await WarmAsync(server, Full, key, TimeSpan.FromSeconds(Arg("--warmup", 120)));
+    Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)   KiB alloc/req: plain full   host JIT ms");
     for (var round = 1; round <= rounds; round++)
     {
         foreach (var concurrency in new[] { 1, 32 })
         {
+            var jit = System.Runtime.JitInfo.GetCompilationTime();
             var (plain, plainCpu, _, plainAlloc) = await Measured(pool, () => LoadGenerator.RunAsync(server, "/bench/plain", null, concurrency, TimeSpan.FromSeconds(seconds)));
             var (full, fullCpu, workerCpu, fullAlloc) = await Measured(pool, () => LoadGenerator.RunAsync(server, Full, key, concurrency, TimeSpan.FromSeconds(seconds)));
-            Console.WriteLine($"{round,5}  {concurrency,4}  {plain.Rps,9:0}  {full.Rps,8:0}  {full.Rps / plain.Rps,6:0.00}x  {plain.P50Ms,8:0.000}  {full.P50Ms,8:0.000}  {full.P50Ms - plain.P50Ms,9:0.000}  {plain.P99Ms,9:0.000}  {full.P99Ms,8:0.000}  {full.Errors + plain.Errors,6}   {plainCpu / plain.Requests,26:0.0}  {fullCpu / full.Requests,15:0.0}  {workerCpu / full.Requests,13:0.0}   {plainAlloc / plain.Requests / 1024,6:0.0} {fullAlloc / full.Requests / 1024,6:0.0}");
+            Console.WriteLine($"{round,5}  {concurrency,4}  {plain.Rps,9:0}  {full.Rps,8:0}  {full.Rps / plain.Rps,6:0.00}x  {plain.P50Ms,8:0.000}  {full.P50Ms,8:0.000}  {full.P50Ms - plain.P50Ms,9:0.000}  {plain.P99Ms,9:0.000}  {full.P99Ms,8:0.000}  {full.Errors + plain.Errors,6}   {plainCpu / plain.Requests,26:0.0}  {fullCpu / full.Requests,15:0.0}  {workerCpu / full.Requests,13:0.0}   {plainAlloc / plain.Requests / 1024,6:0.0} {fullAlloc / full.Requests / 1024,6:0.0}   {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds,11:0}");
         }
     }
 
@@ -309,6 +309,27 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
     }
 
     static double P99(List<double> values) => values.Order().ElementAt((int)(values.Count * 0.99));
+}
+
+// Both endpoints under c=32 load until tiered JIT has settled (its background thread re-compiles hot methods for a
+// minute or so on 2 busy cores, and that CPU would otherwise be counted as the full stack's), or until `max`.
+static async Task WarmAsync(Uri server, string full, string key, TimeSpan max)
+{
+    const int SettledMethodsPerSecond = 5;
+    var clock = Stopwatch.StartNew();
+    while (true)
+    {
+        var methods = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var chunk = Stopwatch.StartNew();
+        await LoadGenerator.RunAsync(server, full, key, 32, TimeSpan.FromSeconds(3));
+        await LoadGenerator.RunAsync(server, "/bench/plain", null, 32, TimeSpan.FromSeconds(1));
+        var rate = (System.Runtime.JitInfo.GetCompiledMethodCount() - methods) / chunk.Elapsed.TotalSeconds;
+        if (rate <= SettledMethodsPerSecond || clock.Elapsed >= max)
+        {
+            Console.WriteLine($"# warm-up: {clock.Elapsed.TotalSeconds:0} s of c=32 load; the host JIT compiled {rate:0} methods/s in the last {chunk.Elapsed.TotalSeconds:0} s{(rate <= SettledMethodsPerSecond ? " (settled)" : " (not settled: raise --warmup)")}");
+            return;
+        }
+    }
 }
 
 // CPU microseconds spent by this process (host + load generator) and by the workers while the run lasted.

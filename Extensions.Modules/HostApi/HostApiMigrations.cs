@@ -48,5 +48,11 @@ internal static class HostApiMigrations
                 updated_at INTEGER NOT NULL,
                 PRIMARY KEY (install_id, name)) WITHOUT ROWID;
             """),
+        new("hostapi", 4, """
+            -- Request ids are random, so each logged line landed on its own page of this index: under load every batch of
+            -- log lines rewrote about one index page per line. The log queries filter a tenant's rows (the other index),
+            -- and an optional request id within them needs no index of its own.
+            DROP INDEX IF EXISTS hostapi_guest_logs_request;
+            """),
     ];
 }
