@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -342,6 +343,13 @@ public sealed class InstallChangeTests
         Assert.That(await CallAsync("test.revoked"), Is.EqualTo((HttpStatusCode.OK, "fine")));
 
         TrustBundle.Load(trustPath).WithRevoked(rotated.KeyId).Save(trustPath);
+
+        // The request path sees an edited trust file at once (a file watcher) or, should the watcher miss it, within a second.
+        var stopped = Stopwatch.StartNew();
+        while ((await CallAsync("test.revoked")).Item1 == HttpStatusCode.OK && stopped.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            await Task.Delay(50);
+        }
 
         using (var response = await _platform.Admin.GetAsync("/api/ext/test.revoked/run"))
         {

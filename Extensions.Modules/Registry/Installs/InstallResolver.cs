@@ -22,7 +22,7 @@ internal sealed partial class InstallResolver(RegistryStore store, IContentStore
     public async ValueTask<ResolveResult> ResolveAsync(string tenantId, string extensionId, CancellationToken cancellationToken = default)
     {
         // A trust bundle edited on disk (a revoked key) must reach installs that are already loaded.
-        _ = trust.Current;
+        _ = trust.Latest;
         var generation = (store.Generation, trust.Generation);
         if (_cache.TryGetValue((tenantId, extensionId), out var cached) && cached.Generation == generation)
         {

@@ -19,7 +19,7 @@ internal sealed class InstalledBundles(RegistryStore store, TrustStore trust) : 
     public async ValueTask<bool> IsInstalledVersionAsync(string extensionId, string contentHash, CancellationToken cancellationToken = default)
     {
         var generation = store.Generation;
-        var currentTrust = trust.Current;
+        var currentTrust = trust.Latest;
         if (_cache.TryGetValue((extensionId, contentHash), out var cached) && cached.Generation == generation && ReferenceEquals(cached.Trust, currentTrust))
         {
             return cached.Installed;
