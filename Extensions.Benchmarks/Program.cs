@@ -241,7 +241,8 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
         Grants = new HashSet<string> { "cap:kv" },
     };
 
-    async Task<List<double>> Time(InvocationRequest request, int n)
+    // Wall time of each invocation, and the time its guest waited on host calls (measured in the worker, send to reply).
+    async Task<List<double>> Time(InvocationRequest request, int n, List<double>? waits = null)
     {
         var times = new List<double>(n);
         for (var i = 0; i < n; i++)
@@ -250,6 +251,7 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
             var result = await runner.InvokeAsync(request);
             times.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             if (result.Outcome != InvocationOutcome.Ok) throw new InvalidOperationException($"{result.Outcome}: {result.Diagnostic}");
+            waits?.Add(result.Usage.HostCallWaitMs * 1000 / result.Usage.HostCalls);
         }
 
         return times;
@@ -264,13 +266,17 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
     const int LoopRuns = 20;
     Console.WriteLine();
     Console.WriteLine($"# Host call: one kv_get (100-byte value) per invocation vs one ctx_get (answered in the worker), {N} sequential invocations each;");
-    Console.WriteLine($"#            then {Loop} calls in one invocation ({LoopRuns} invocations) for calls/s");
-    Console.WriteLine("round  noop p50 µs  kv p50 µs  round trip p50 µs  noop p99 µs  kv p99 µs  round trip p99 µs   kv calls/s  noop calls/s  store p50 µs");
+    Console.WriteLine($"#            then {Loop} calls in one invocation ({LoopRuns} invocations) for calls/s.");
+    Console.WriteLine("#            round trip = the guest's wait in the worker from sending the call to reading the reply (guest→worker→host→worker→guest);");
+    Console.WriteLine("#            invocation Δ = kv invocation minus noop invocation (adds the first call's per-invocation set-up in the host)");
+    Console.WriteLine("round  round trip p50 µs  p99 µs  in a loop p50 µs   noop inv p50 µs  kv inv p50 µs  invocation Δ p50 µs   kv calls/s  noop calls/s  store p50 µs");
     for (var round = 1; round <= rounds; round++)
     {
         var noop = await Time(Request(noopOnce), N);
-        var kvCalls = await Time(Request(kvOnce), N);
-        var kvMany = await Time(Request(kvLoop), LoopRuns);
+        var waits = new List<double>(N);
+        var kvCalls = await Time(Request(kvOnce), N, waits);
+        var loopWaits = new List<double>(LoopRuns);
+        var kvMany = await Time(Request(kvLoop), LoopRuns, loopWaits);
         var noopMany = await Time(Request(noopLoop), LoopRuns);
         var store = new List<double>(N);
         for (var i = 0; i < N; i++)
@@ -280,7 +286,7 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
             store.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
         }
 
-        Console.WriteLine($"{round,5}  {Median(noop),11:0.0}  {Median(kvCalls),9:0.0}  {Median(kvCalls) - Median(noop),17:0.0}  {P99(noop),11:0.0}  {P99(kvCalls),9:0.0}  {P99(kvCalls) - P99(noop),17:0.0}   {Loop / (Median(kvMany) / 1e6),10:0}  {Loop / (Median(noopMany) / 1e6),12:0}   {Median(store),12:0.0}");
+        Console.WriteLine($"{round,5}  {Median(waits),17:0.0}  {P99(waits),6:0.0}  {Median(loopWaits),16:0.0}   {Median(noop),15:0.0}  {Median(kvCalls),13:0.0}  {Median(kvCalls) - Median(noop),19:0.0}   {Loop / (Median(kvMany) / 1e6),10:0}  {Loop / (Median(noopMany) / 1e6),12:0}   {Median(store),12:0.0}");
     }
 
     Directory.Delete(dir, recursive: true);

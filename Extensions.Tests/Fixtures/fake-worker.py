@@ -25,7 +25,7 @@ def kv_put(key, value):
 
 
 def ok_result(body):
-    return b"\x00" + struct.pack("<i", 200) + struct.pack("<i", 0) + blob(body) + struct.pack("<qqqi", 0, 0, 0, 1) + blob(b"")
+    return b"\x00" + struct.pack("<i", 200) + struct.pack("<i", 0) + blob(body) + struct.pack("<qqqiq", 0, 0, 0, 1, 0) + blob(b"")
 
 
 def read_exactly(sock, n):
@@ -80,7 +80,7 @@ def main():
             elif mode == "foreign-ids":
                 # A well-formed answer, but for an invocation the host never minted.
                 body = b"forged"
-                result = b"\x00" + struct.pack("<i", 200) + struct.pack("<i", 0) + blob(body) + struct.pack("<qqqi", 0, 0, 0, 0) + blob(b"")
+                result = b"\x00" + struct.pack("<i", 200) + struct.pack("<i", 0) + blob(body) + struct.pack("<qqqiq", 0, 0, 0, 0, 0) + blob(b"")
                 sock.sendall(frame(RESULT, invocation_id + 1000, result))
             elif mode == "oversized-frame":
                 sock.sendall(struct.pack("<IBQ", 0x7FFFFFF0, RESULT, invocation_id))

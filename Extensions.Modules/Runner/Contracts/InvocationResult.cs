@@ -21,7 +21,8 @@ public enum InvocationOutcome : byte
     BadModule = 9,
 }
 
-public sealed record InvocationUsage(long Fuel, double WallMs, long PeakMemoryBytes, int HostCalls)
+/// <param name="HostCallWaitMs">Time the guest spent blocked in capability calls (worker to host and back), part of <paramref name="WallMs"/>.</param>
+public sealed record InvocationUsage(long Fuel, double WallMs, long PeakMemoryBytes, int HostCalls, double HostCallWaitMs = 0)
 {
     public static InvocationUsage None { get; } = new(0, 0, 0, 0);
 }

@@ -116,6 +116,7 @@ internal static class Messages
             .I64((long)(result.Usage.WallMs * 1000))
             .I64(result.Usage.PeakMemoryBytes)
             .I32(result.Usage.HostCalls)
+            .I64((long)(result.Usage.HostCallWaitMs * 1000))
             .String(result.Diagnostic ?? "")
             .ToFrame(FrameKind.Result, invocationId);
 
@@ -131,7 +132,7 @@ internal static class Messages
         var status = r.I32();
         var headers = r.Pairs();
         var body = r.Bytes();
-        var usage = new InvocationUsage(r.I64(), r.I64() / 1000.0, r.I64(), r.I32());
+        var usage = new InvocationUsage(r.I64(), r.I64() / 1000.0, r.I64(), r.I32(), r.I64() / 1000.0);
         var diagnostic = r.String();
         return new InvocationResult(outcome, status, headers, body, usage, diagnostic.Length == 0 ? null : diagnostic);
     }

@@ -25,6 +25,9 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGu
     public bool ResponseTooLarge { get; set; }
     public int HostCalls { get; set; }
 
+    /// <summary>Stopwatch ticks this guest spent blocked on the host's replies.</summary>
+    public long HostCallWaitTicks { get; private set; }
+
     /// <summary>Forwards a log line to the host. The grant and the budget are checked here too, so that the guest learns of
     /// a denial at once; the host checks the grant again, since it trusts nothing a worker says.</summary>
     public int Log(int level, ReadOnlySpan<byte> message)
@@ -88,7 +91,9 @@ internal sealed class GuestState(ulong invocationId, ExecuteMessage message, IGu
             return HostCallReply.Error(AbiCodes.Timeout);
         }
 
+        var sent = Stopwatch.GetTimestamp();
         var reply = channel.Call(InvocationId, frame, remaining);
+        HostCallWaitTicks += Stopwatch.GetTimestamp() - sent;
         // A capability's own timeout (an http_fetch to a slow server) leaves the guest free to go on; only the
         // invocation's deadline ends its host calls.
         if (reply.Code == AbiCodes.Timeout && Stopwatch.GetTimestamp() >= deadline)

@@ -176,7 +176,8 @@ internal sealed class WasmSandbox : IDisposable
 
         var fuelUsed = message.Limits.Fuel - (long)store.Fuel;
         var peak = state.Memory?.GetLength() ?? 0;
-        var usage = new InvocationUsage(fuelUsed, Stopwatch.GetElapsedTime(started).TotalMilliseconds, peak, state.HostCalls);
+        var usage = new InvocationUsage(fuelUsed, Stopwatch.GetElapsedTime(started).TotalMilliseconds, peak, state.HostCalls,
+            Stopwatch.GetElapsedTime(0, state.HostCallWaitTicks).TotalMilliseconds);
         return outcome == InvocationOutcome.Ok
             ? new InvocationResult(outcome, state.Status, state.Headers, state.Body.ToArray(), usage, null)
             : new InvocationResult(outcome, 0, [], [], usage, diagnostic);
