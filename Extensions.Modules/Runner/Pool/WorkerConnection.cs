@@ -119,7 +119,14 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
         finally
         {
-            directory.Delete(recursive: true);
+            try
+            {
+                directory.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left in the temporary directory; it holds nothing but a dead socket path.
+            }
         }
 
         _reading = 1;
@@ -275,6 +282,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 // A frame may be half written: nothing more can be sent on this pipe.
                 Kill();
                 throw;
+            }
+            catch (ObjectDisposedException ex)
+            {
+                // Killed since the caller checked IsAlive: callers handle a lost worker as an IOException.
+                throw new IOException("the worker's pipe is closed", ex);
             }
         }
     }
