@@ -83,6 +83,12 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         // A socket in a fresh 0700 directory: only this user can reach the path, only the worker we start may connect,
         // and the path is gone once it has.
         var directory = Directory.CreateTempSubdirectory("ext-worker-");
+        if (!OperatingSystem.IsWindows())
+        {
+            // mkdtemp makes it 0700 already; said here so that nothing depends on that.
+            File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         var path = Path.Combine(directory.FullName, "pipe");
         try
         {
