@@ -36,11 +36,16 @@ internal static class DevVerb
             var dataDirectory = Path.GetFullPath(parse.GetValue(data)
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "extensions", "dev"));
 
+            // The resident compiler (AssemblyScript) loads while the instance starts.
+            await using var toolchain = new DevToolchain(root, Say);
+            toolchain.Start();
+            Say(toolchain.Describe());
+
             await using var instance = await DevInstance.ConnectOrStartAsync(dataDirectory, parse.GetValue(port), parse.GetValue(assetPort), Say, ct);
             instance.Trust(manifest.Publisher, key);
             Say($"dev key {key.KeyId} is trusted for publisher {manifest.Publisher} by this dev instance only");
             using var http = AdminVerbs.Client(instance.Console.ToString(), instance.AdminKeyFile);
-            var session = new Session(root, key, instance, http, parse.GetValue(tenant)!);
+            var session = new Session(root, key, instance, http, parse.GetValue(tenant)!, toolchain);
             using var watcher = new ProjectWatcher(root, Outputs(manifest));
 
             var exited = instance.Exited;
@@ -113,7 +118,7 @@ internal static class DevVerb
     private static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
     /// <summary>One project followed by one install; remembers the last good version, which keeps serving on failures.</summary>
-    private sealed class Session(string root, PublisherKey key, DevInstance instance, HttpClient http, string tenant)
+    private sealed class Session(string root, PublisherKey key, DevInstance instance, HttpClient http, string tenant, DevToolchain toolchain)
     {
         private string? _lastSource;
         private string? _liveVersion;
@@ -125,15 +130,15 @@ internal static class DevVerb
         public async Task RebuildAsync(IReadOnlySet<string>? changed, long started, CancellationToken ct)
         {
             // UI files and the manifest need no compiler: repacking is enough.
-            var toolchain = changed is null || changed.Any(p => p != BundlePacker.ManifestFile && !p.StartsWith("ui/", StringComparison.Ordinal));
+            var compile = changed is null || changed.Any(p => p != BundlePacker.ManifestFile && !p.StartsWith("ui/", StringComparison.Ordinal));
             var output = new List<string>();
-            TimeSpan buildTime = TimeSpan.Zero;
+            DevToolchain.Build? build = null;
             try
             {
                 ProjectBuild.CheckManifest(root);
-                if (toolchain)
+                if (compile)
                 {
-                    buildTime = (await ProjectBuild.RunToolchainAsync(root, output.Add, ct)).Duration;
+                    build = await toolchain.BuildAsync(output.Add, ct);
                 }
 
                 var (manifest, _) = ProjectBuild.Check(root);
@@ -149,7 +154,7 @@ internal static class DevVerb
                 var version = await PublishAsync(manifest, ct);
                 _lastSource = source.ContentHash;
                 _liveVersion = version;
-                Say($"ok: {manifest.ExtensionId} {version} is live, {Elapsed(started)} after the save (build {Ms(buildTime)}, publish {Ms(Stopwatch.GetElapsedTime(publishStarted))})");
+                Say($"ok: {manifest.ExtensionId} {version} is live, {Elapsed(started)} after the save ({(build is null ? "no build" : $"{build.Way} {Ms(build.Duration)}")}, publish {Ms(Stopwatch.GetElapsedTime(publishStarted))})");
                 if (!_printedUrls)
                 {
                     PrintUrls(manifest);
