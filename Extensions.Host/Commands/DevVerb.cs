@@ -46,12 +46,12 @@ internal static class DevVerb
             Say($"dev key {key.KeyId} is trusted for publisher {manifest.Publisher} by this dev instance only");
             using var http = AdminVerbs.Client(instance.Console.ToString(), instance.AdminKeyFile);
             var session = new Session(root, key, instance, http, parse.GetValue(tenant)!, toolchain);
-            using var watcher = new ProjectWatcher(root, Outputs(manifest));
+            using var watcher = new ProjectWatcher(root, Outputs(root, manifest));
 
             var exited = instance.Exited;
             try
             {
-                await session.RebuildAsync(null, Stopwatch.GetTimestamp(), ct);
+                await RebuildAsync(session, watcher, null, Stopwatch.GetTimestamp(), ct);
                 Say($"watching {root} (Ctrl+C stops{(instance.Owned ? " and stops the dev instance" : "")})");
                 while (true)
                 {
@@ -62,10 +62,10 @@ internal static class DevVerb
                     }
 
                     var (paths, firstSeen) = await next;
-                    await session.RebuildAsync(paths, firstSeen, ct);
+                    await RebuildAsync(session, watcher, paths, firstSeen, ct);
                     if (session.Manifest is { } current)
                     {
-                        watcher.SetOutputs(Outputs(current));
+                        watcher.SetOutputs(Outputs(root, current));
                     }
                 }
             }
@@ -108,11 +108,36 @@ internal static class DevVerb
         return key;
     }
 
-    /// <summary>What the build writes: the folder holding <c>main</c> (e.g. <c>build</c>), or <c>main</c> itself at the root.</summary>
-    private static IEnumerable<string> Outputs(ExtensionManifest manifest)
+    /// <summary>
+    /// What the build writes: the folder holding <c>main</c> (e.g. <c>build</c>), or <c>main</c> itself at the root, and the
+    /// same for the files <c>asconfig.json</c> names.
+    /// </summary>
+    private static IEnumerable<string> Outputs(string root, ExtensionManifest manifest) =>
+        ResidentAsc.Outputs(root).Append(manifest.Main).Select(path =>
+        {
+            var normal = path.Replace('\\', '/');
+            normal = normal.StartsWith("./", StringComparison.Ordinal) ? normal[2..] : normal;
+            if (normal.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(normal))
+            {
+                return ""; // outside the project: nothing to ignore in it
+            }
+
+            var slash = normal.IndexOf('/', StringComparison.Ordinal);
+            return slash > 0 ? normal[..slash] : normal;
+        }).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal);
+
+    /// <summary>A rebuild inside the watcher's build window, so that what the build writes does not count as a save.</summary>
+    private static async Task RebuildAsync(Session session, ProjectWatcher watcher, IReadOnlySet<string>? changed, long started, CancellationToken ct)
     {
-        var slash = manifest.Main.IndexOf('/', StringComparison.Ordinal);
-        yield return slash > 0 ? manifest.Main[..slash] : manifest.Main;
+        watcher.BuildStarting();
+        try
+        {
+            await session.RebuildAsync(changed, started, ct);
+        }
+        finally
+        {
+            watcher.BuildFinished();
+        }
     }
 
     private static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");

@@ -49,6 +49,37 @@ internal sealed class ResidentAsc : IAsyncDisposable
 
     public static bool HasConfig(string root) => File.Exists(Path.Combine(root, ConfigFile));
 
+    /// <summary>The files <c>asconfig.json</c> tells asc to write (<c>outFile</c>, <c>textFile</c>, of the options and the release target); none when it cannot be read.</summary>
+    public static IEnumerable<string> Outputs(string root)
+    {
+        JsonElement config;
+        try
+        {
+            config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(root, ConfigFile)), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }).RootElement;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return [];
+        }
+
+        var outputs = new List<string>();
+        foreach (var section in new[] { Section(config, "options"), Section(Section(config, "targets"), Target) })
+        {
+            foreach (var key in new[] { "outFile", "textFile" })
+            {
+                if (section.ValueKind == JsonValueKind.Object && section.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } path)
+                {
+                    outputs.Add(path);
+                }
+            }
+        }
+
+        return outputs;
+
+        static JsonElement Section(JsonElement parent, string name) =>
+            parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var child) ? child : default;
+    }
+
     /// <summary>Writes the server script into the project and starts node on it; returns at once, the load goes on in the background.</summary>
     public static ResidentAsc Start(string root)
     {
