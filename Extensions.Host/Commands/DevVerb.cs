@@ -62,6 +62,7 @@ internal static class DevVerb
                     }
 
                     var (paths, firstSeen) = await next;
+                    Say($"changed: {string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5))}{(paths.Count > 5 ? $" and {paths.Count - 5} more" : "")}");
                     await RebuildAsync(session, watcher, paths, firstSeen, ct);
                     if (session.Manifest is { } current)
                     {
