@@ -14,7 +14,9 @@ namespace Extensions.Host.Commands;
 internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisposable
 {
     private const int MaxStops = 3;
+    private const int WarmUps = 3;
     private ResidentAsc? _server;
+    private ResidentAsc? _warmed;
     private bool _announced;
     private bool _givenUp;
     private int _stops;
@@ -66,7 +68,7 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
                 if (!_givenUp && _server is null && ResidentAsc.Applies(root))
                 {
                     _server = ResidentAsc.Start(root);
-                    _ = _server.WarmUpAsync();
+                    WarmUp(_server);
                     say("AssemblyScript: node_modules/assemblyscript is installed now; a resident asc is loading for the next rebuilds");
                 }
             }
@@ -81,7 +83,8 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
                 return await ScriptAsync(echo, ct);
             }
 
-            if (!_announced)
+            var first = !_announced;
+            if (first)
             {
                 say($"resident asc loaded (node pid {_server.ProcessId}, {Ms(Stopwatch.GetElapsedTime(started))} wait)");
                 _announced = true;
@@ -89,6 +92,11 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
 
             started = Stopwatch.GetTimestamp();
             var (ok, output) = await _server.CompileAsync(ct);
+            if (first)
+            {
+                WarmUp(_server);
+            }
+
             var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
             while (lines.Count > 0 && lines[^1].Length == 0)
             {
@@ -119,7 +127,7 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
             else
             {
                 _server = ResidentAsc.Start(root);
-                _ = _server.WarmUpAsync();
+                WarmUp(_server);
                 _announced = false;
                 say($"the resident asc stopped ({stopped.Message}); this rebuild runs {ProjectBuild.BuildScript}, and a new asc is loading for the next one");
             }
@@ -134,6 +142,21 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
         {
             await _server.DisposeAsync();
             _server = null;
+        }
+    }
+
+    /// <summary>Compiles that only warm the server up (see <see cref="ResidentAsc.WarmUpAsync"/>); a save that comes meanwhile goes first.</summary>
+    private void WarmUp(ResidentAsc server)
+    {
+        if (ReferenceEquals(_warmed, server))
+        {
+            return;
+        }
+
+        _warmed = server;
+        for (var i = 0; i < WarmUps; i++)
+        {
+            _ = server.WarmUpAsync();
         }
     }
 

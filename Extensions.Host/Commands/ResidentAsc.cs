@@ -130,14 +130,15 @@ internal sealed class ResidentAsc : IAsyncDisposable
     public Task<string?> Ready => _ready.Task;
 
     /// <summary>
-    /// A compile whose output goes to a scratch file in <c>node_modules</c>, so that node has compiled asc's own code before
-    /// the author's next save needs it (a fresh server's first compile takes seconds, the next ones well under one).
+    /// A compile whose output goes to a scratch file in <c>node_modules</c>, so that V8 has optimised asc and Binaryen before
+    /// the author's next save needs them: a fresh server's first compile takes seconds, and the next few get faster each
+    /// time. The server skips it when a real compile is waiting.
     /// </summary>
     public async Task WarmUpAsync()
     {
         try
         {
-            await SendAsync([.. CompileArgs, "--outFile", WarmUpOutput], CancellationToken.None);
+            await SendAsync([.. CompileArgs, "--outFile", WarmUpOutput], warmUp: true, CancellationToken.None);
         }
         catch (Exception ex) when (ex is ResidentAscStoppedException or IOException or InvalidOperationException or ObjectDisposedException)
         {
@@ -147,9 +148,9 @@ internal sealed class ResidentAsc : IAsyncDisposable
 
     /// <summary>Runs <c>asc --config asconfig.json --target release</c> in the project; ok, and asc's output (its diagnostics on failure).</summary>
     /// <exception cref="ResidentAscStoppedException">The server is gone (exited, killed, or never started).</exception>
-    public Task<(bool Ok, string Output)> CompileAsync(CancellationToken ct) => SendAsync(CompileArgs, ct);
+    public Task<(bool Ok, string Output)> CompileAsync(CancellationToken ct) => SendAsync(CompileArgs, warmUp: false, ct);
 
-    private async Task<(bool Ok, string Output)> SendAsync(string[] args, CancellationToken ct)
+    private async Task<(bool Ok, string Output)> SendAsync(string[] args, bool warmUp, CancellationToken ct)
     {
         if (await Ready.WaitAsync(ct) is { } failure)
         {
@@ -168,7 +169,7 @@ internal sealed class ResidentAsc : IAsyncDisposable
         await _writeGate.WaitAsync(ct);
         try
         {
-            await _process!.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { id, args }).AsMemory(), ct);
+            await _process!.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { id, args, warmUp }).AsMemory(), ct);
             await _process.StandardInput.FlushAsync(ct);
         }
         catch (IOException)

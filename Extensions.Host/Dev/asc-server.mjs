@@ -4,7 +4,7 @@
 //
 // Protocol, one JSON object per line:
 //   out: {"ready":true,"version":"0.28.20"}            once asc is loaded (or {"ready":false,"error":"..."}, then exit 1)
-//   in:  {"id":1,"args":["--config","asconfig.json","--target","release"]}
+//   in:  {"id":1,"args":["--config","asconfig.json","--target","release"]}   ("warmUp":true: skipped while a real one waits)
 //   out: {"id":1,"ok":true|false,"output":"<asc's stdout and stderr>"}
 // It runs in the project directory (asc resolves asconfig.json and outFile from there) and exits when stdin closes,
 // so it never outlives dev.
@@ -23,21 +23,28 @@ try {
 
 send({ ready: true, version: asc.version ?? "" });
 
-// One compile at a time, in arrival order: asc is not meant to run two compiles at once.
+// One compile at a time, in arrival order: asc is not meant to run two compiles at once. Warm-up compiles (which only
+// make V8 optimise asc and Binaryen before the author's next save) give way to real ones that are waiting.
 let queue = Promise.resolve();
+let waiting = 0;
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on("line", (line) => {
   if (line.trim() === "") return;
-  queue = queue.then(() => compile(line));
-});
-lines.on("close", () => queue.then(() => process.exit(0)));
-
-async function compile(line) {
   let request;
   try {
     request = JSON.parse(line);
   } catch {
     send({ id: null, ok: false, output: "asc-server: request is not JSON" });
+    return;
+  }
+  if (!request.warmUp) waiting++;
+  queue = queue.then(() => compile(request)).finally(() => { if (!request.warmUp) waiting--; });
+});
+lines.on("close", () => queue.then(() => process.exit(0)));
+
+async function compile(request) {
+  if (request.warmUp && waiting > 0) {
+    send({ id: request.id, ok: true, output: "", skipped: true });
     return;
   }
   try {
