@@ -58,20 +58,7 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
     {
         if (_server is null || _givenUp)
         {
-            try
-            {
-                return await ScriptAsync(echo, ct);
-            }
-            finally
-            {
-                // The first build.sh of a fresh project runs npm install: from then on, compile resident.
-                if (!_givenUp && _server is null && ResidentAsc.Applies(root))
-                {
-                    _server = ResidentAsc.Start(root);
-                    WarmUp(_server);
-                    say("AssemblyScript: node_modules/assemblyscript is installed now; a resident asc is loading for the next rebuilds");
-                }
-            }
+            return await ScriptAsync(echo, ct);
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -133,6 +120,20 @@ internal sealed class DevToolchain(string root, Action<string> say) : IAsyncDisp
             }
 
             return await ScriptAsync(echo, ct);
+        }
+    }
+
+    /// <summary>
+    /// Called once a rebuild is published (or failed): the first <c>build.sh</c> of a fresh project runs npm install, and
+    /// from then on the project compiles resident. Starting the server only now keeps its load off that first publish.
+    /// </summary>
+    public void RebuildDone()
+    {
+        if (!_givenUp && _server is null && ResidentAsc.Applies(root))
+        {
+            _server = ResidentAsc.Start(root);
+            WarmUp(_server);
+            say("AssemblyScript: node_modules/assemblyscript is installed now; a resident asc is loading for the next rebuilds");
         }
     }
 

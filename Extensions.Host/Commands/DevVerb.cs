@@ -51,7 +51,7 @@ internal static class DevVerb
             var exited = instance.Exited;
             try
             {
-                await RebuildAsync(session, watcher, null, Stopwatch.GetTimestamp(), ct);
+                await RebuildAsync(session, watcher, toolchain, null, Stopwatch.GetTimestamp(), ct);
                 Say($"watching {root} (Ctrl+C stops{(instance.Owned ? " and stops the dev instance" : "")})");
                 while (true)
                 {
@@ -63,7 +63,7 @@ internal static class DevVerb
 
                     var (paths, firstSeen) = await next;
                     Say($"changed: {string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5))}{(paths.Count > 5 ? $" and {paths.Count - 5} more" : "")}");
-                    await RebuildAsync(session, watcher, paths, firstSeen, ct);
+                    await RebuildAsync(session, watcher, toolchain, paths, firstSeen, ct);
                     if (session.Manifest is { } current)
                     {
                         watcher.SetOutputs(Outputs(root, current));
@@ -128,7 +128,7 @@ internal static class DevVerb
         }).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal);
 
     /// <summary>A rebuild inside the watcher's build window, so that what the build writes does not count as a save.</summary>
-    private static async Task RebuildAsync(Session session, ProjectWatcher watcher, IReadOnlySet<string>? changed, long started, CancellationToken ct)
+    private static async Task RebuildAsync(Session session, ProjectWatcher watcher, DevToolchain toolchain, IReadOnlySet<string>? changed, long started, CancellationToken ct)
     {
         watcher.BuildStarting();
         try
@@ -139,6 +139,8 @@ internal static class DevVerb
         {
             watcher.BuildFinished();
         }
+
+        toolchain.RebuildDone();
     }
 
     private static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");

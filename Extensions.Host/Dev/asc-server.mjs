@@ -4,7 +4,7 @@
 //
 // Protocol, one JSON object per line:
 //   out: {"ready":true,"version":"0.28.20"}            once asc is loaded (or {"ready":false,"error":"..."}, then exit 1)
-//   in:  {"id":1,"args":["--config","asconfig.json","--target","release"]}   ("warmUp":true: skipped while a real one waits)
+//   in:  {"id":1,"args":["--config","asconfig.json","--target","release"]}   ("warmUp":true: skipped once a real one came)
 //   out: {"id":1,"ok":true|false,"output":"<asc's stdout and stderr>"}
 // It runs in the project directory (asc resolves asconfig.json and outFile from there) and exits when stdin closes,
 // so it never outlives dev.
@@ -24,9 +24,10 @@ try {
 send({ ready: true, version: asc.version ?? "" });
 
 // One compile at a time, in arrival order: asc is not meant to run two compiles at once. Warm-up compiles (which only
-// make V8 optimise asc and Binaryen before the author's next save) give way to real ones that are waiting.
+// make V8 optimise asc and Binaryen before the author's next save) are dropped once a real one has come: the author is
+// saving, and the CPU is better spent on publishing that save.
 let queue = Promise.resolve();
-let waiting = 0;
+let realRequests = 0;
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on("line", (line) => {
   if (line.trim() === "") return;
@@ -37,13 +38,14 @@ lines.on("line", (line) => {
     send({ id: null, ok: false, output: "asc-server: request is not JSON" });
     return;
   }
-  if (!request.warmUp) waiting++;
-  queue = queue.then(() => compile(request)).finally(() => { if (!request.warmUp) waiting--; });
+  if (!request.warmUp) realRequests++;
+  const seen = realRequests;
+  queue = queue.then(() => compile(request, seen));
 });
 lines.on("close", () => queue.then(() => process.exit(0)));
 
-async function compile(request) {
-  if (request.warmUp && waiting > 0) {
+async function compile(request, seen) {
+  if (request.warmUp && realRequests > seen) {
     send({ id: request.id, ok: true, output: "", skipped: true });
     return;
   }
