@@ -132,7 +132,7 @@ internal sealed class ResidentAsc : IAsyncDisposable
     /// <summary>
     /// A compile whose output goes to a scratch file in <c>node_modules</c>, so that V8 has optimised asc and Binaryen before
     /// the author's next save needs them: a fresh server's first compile takes seconds, and the next few get faster each
-    /// time. The server skips it when a real compile is waiting.
+    /// time. The server drops it once a real compile has come.
     /// </summary>
     public async Task WarmUpAsync()
     {
@@ -306,7 +306,14 @@ internal sealed class ResidentAsc : IAsyncDisposable
             tail = _stderrTail.Count > 0 ? $": {_stderrTail.Last()}" : "";
         }
 
-        return _process is { HasExited: true } ? $"node exited with code {_process.ExitCode}{tail}" : $"node closed its output{tail}";
+        try
+        {
+            return _process is { HasExited: true } ? $"node exited with code {_process.ExitCode}{tail}" : $"node closed its output{tail}";
+        }
+        catch (InvalidOperationException)
+        {
+            return $"node stopped{tail}"; // disposed meanwhile: dev is ending the session
+        }
     }
 }
 
