@@ -36,17 +36,22 @@ internal static class DevVerb
             var dataDirectory = Path.GetFullPath(parse.GetValue(data)
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "extensions", "dev"));
 
+            // The resident compiler (AssemblyScript) loads while the instance starts.
+            await using var toolchain = new DevToolchain(root, Say);
+            toolchain.Start();
+            Say(toolchain.Describe());
+
             await using var instance = await DevInstance.ConnectOrStartAsync(dataDirectory, parse.GetValue(port), parse.GetValue(assetPort), Say, ct);
             instance.Trust(manifest.Publisher, key);
             Say($"dev key {key.KeyId} is trusted for publisher {manifest.Publisher} by this dev instance only");
             using var http = AdminVerbs.Client(instance.Console.ToString(), instance.AdminKeyFile);
-            var session = new Session(root, key, instance, http, parse.GetValue(tenant)!);
-            using var watcher = new ProjectWatcher(root, Outputs(manifest));
+            var session = new Session(root, key, instance, http, parse.GetValue(tenant)!, toolchain);
+            using var watcher = new ProjectWatcher(root, Outputs(root, manifest));
 
             var exited = instance.Exited;
             try
             {
-                await session.RebuildAsync(null, Stopwatch.GetTimestamp(), ct);
+                await RebuildAsync(session, watcher, toolchain, null, Stopwatch.GetTimestamp(), ct);
                 Say($"watching {root} (Ctrl+C stops{(instance.Owned ? " and stops the dev instance" : "")})");
                 while (true)
                 {
@@ -57,10 +62,11 @@ internal static class DevVerb
                     }
 
                     var (paths, firstSeen) = await next;
-                    await session.RebuildAsync(paths, firstSeen, ct);
+                    Say($"changed: {string.Join(", ", paths.Order(StringComparer.Ordinal).Take(5))}{(paths.Count > 5 ? $" and {paths.Count - 5} more" : "")}");
+                    await RebuildAsync(session, watcher, toolchain, paths, firstSeen, ct);
                     if (session.Manifest is { } current)
                     {
-                        watcher.SetOutputs(Outputs(current));
+                        watcher.SetOutputs(Outputs(root, current));
                     }
                 }
             }
@@ -103,17 +109,44 @@ internal static class DevVerb
         return key;
     }
 
-    /// <summary>What the build writes: the folder holding <c>main</c> (e.g. <c>build</c>), or <c>main</c> itself at the root.</summary>
-    private static IEnumerable<string> Outputs(ExtensionManifest manifest)
+    /// <summary>
+    /// What the build writes: the folder holding <c>main</c> (e.g. <c>build</c>), or <c>main</c> itself at the root, and the
+    /// same for the files <c>asconfig.json</c> names.
+    /// </summary>
+    private static IEnumerable<string> Outputs(string root, ExtensionManifest manifest) =>
+        ResidentAsc.Outputs(root).Append(manifest.Main).Select(path =>
+        {
+            var normal = path.Replace('\\', '/');
+            normal = normal.StartsWith("./", StringComparison.Ordinal) ? normal[2..] : normal;
+            if (normal.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(normal))
+            {
+                return ""; // outside the project: nothing to ignore in it
+            }
+
+            var slash = normal.IndexOf('/', StringComparison.Ordinal);
+            return slash > 0 ? normal[..slash] : normal;
+        }).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal);
+
+    /// <summary>A rebuild inside the watcher's build window, so that what the build writes does not count as a save.</summary>
+    private static async Task RebuildAsync(Session session, ProjectWatcher watcher, DevToolchain toolchain, IReadOnlySet<string>? changed, long started, CancellationToken ct)
     {
-        var slash = manifest.Main.IndexOf('/', StringComparison.Ordinal);
-        yield return slash > 0 ? manifest.Main[..slash] : manifest.Main;
+        watcher.BuildStarting();
+        try
+        {
+            await session.RebuildAsync(changed, started, ct);
+        }
+        finally
+        {
+            watcher.BuildFinished();
+        }
+
+        toolchain.RebuildDone();
     }
 
     private static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
     /// <summary>One project followed by one install; remembers the last good version, which keeps serving on failures.</summary>
-    private sealed class Session(string root, PublisherKey key, DevInstance instance, HttpClient http, string tenant)
+    private sealed class Session(string root, PublisherKey key, DevInstance instance, HttpClient http, string tenant, DevToolchain toolchain)
     {
         private string? _lastSource;
         private string? _liveVersion;
@@ -125,15 +158,15 @@ internal static class DevVerb
         public async Task RebuildAsync(IReadOnlySet<string>? changed, long started, CancellationToken ct)
         {
             // UI files and the manifest need no compiler: repacking is enough.
-            var toolchain = changed is null || changed.Any(p => p != BundlePacker.ManifestFile && !p.StartsWith("ui/", StringComparison.Ordinal));
+            var compile = changed is null || changed.Any(p => p != BundlePacker.ManifestFile && !p.StartsWith("ui/", StringComparison.Ordinal));
             var output = new List<string>();
-            TimeSpan buildTime = TimeSpan.Zero;
+            DevToolchain.Build? build = null;
             try
             {
                 ProjectBuild.CheckManifest(root);
-                if (toolchain)
+                if (compile)
                 {
-                    buildTime = (await ProjectBuild.RunToolchainAsync(root, output.Add, ct)).Duration;
+                    build = await toolchain.BuildAsync(output.Add, ct);
                 }
 
                 var (manifest, _) = ProjectBuild.Check(root);
@@ -149,7 +182,7 @@ internal static class DevVerb
                 var version = await PublishAsync(manifest, ct);
                 _lastSource = source.ContentHash;
                 _liveVersion = version;
-                Say($"ok: {manifest.ExtensionId} {version} is live, {Elapsed(started)} after the save (build {Ms(buildTime)}, publish {Ms(Stopwatch.GetElapsedTime(publishStarted))})");
+                Say($"ok: {manifest.ExtensionId} {version} is live, {Elapsed(started)} after the save ({(build is null ? "no build" : $"{build.Way} {Ms(build.Duration)}")}, publish {Ms(Stopwatch.GetElapsedTime(publishStarted))})");
                 if (!_printedUrls)
                 {
                     PrintUrls(manifest);

@@ -33,6 +33,8 @@ public sealed class DevVerbTests
 
         // The build's own output (build/hello-c.wasm) must not count as a save: no rebuild follows by itself.
         await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.That(dev.Output.Split('\n').Count(l => l.Contains("changed: ", StringComparison.Ordinal)), Is.EqualTo(1), "only the save");
+        Assert.That(dev.LastLine("changed: "), Does.EndWith("changed: hello.c"));
         Assert.That(dev.Output, Does.Not.Contain("unchanged"));
         Assert.That(dev.Output.Split('\n').Count(l => l.Contains("is live", StringComparison.Ordinal)), Is.EqualTo(2), "the first build and the save");
 
@@ -58,15 +60,103 @@ public sealed class DevVerbTests
     }
 
     [Test]
-    public async Task HelloAssemblyScript_ASaveReachesTheInstance()
+    public async Task HelloAssemblyScript_CompilesInTheResidentAsc_ByteForByteAsBuildSh_AndKeepsTheLastGoodVersionOnAnError()
+    {
+        // build.sh's own output is the reference (npm ci installs node_modules on the way); dev must write the same bytes.
+        var project = CopySample("hello");
+        var module = Path.Combine(project, "build", "hello.wasm");
+        await RunAsync(project, "bash", "build.sh");
+        var reference = await File.ReadAllBytesAsync(module);
+        Assert.That(reference, Is.EqualTo(await File.ReadAllBytesAsync(Path.Combine(Samples.PathOf("hello"), "build", "hello.wasm"))), "build.sh reproduces the committed module");
+        Directory.Delete(Path.Combine(project, "build"), recursive: true);
+
+        await using var dev = await DevProcess.StartAsync(_work, project);
+        Assert.That(dev.Output, Does.Contain("AssemblyScript: compiling in a resident asc (asconfig.json, target release); build/pack run build.sh"));
+        Assert.That(dev.LastLine("is live"), Does.Contain("(asc "), "the first build went through the resident compiler");
+        Assert.That(await File.ReadAllBytesAsync(module), Is.EqualTo(reference), "the resident compiler's first build");
+        Assert.That(await dev.GetAsync("/hello/Ada"), Is.EqualTo("""{"message":"Hello, Ada"}"""));
+        var server = dev.AscServerPid();
+        Assert.That(AscServerRuns(server), Is.True);
+
+        var index = Path.Combine(project, "assembly", "index.ts");
+        var before = dev.LastLine("is live");
+        var seconds = await dev.EditAndWaitAsync(index, "jsonString(\"Hello, \"", "jsonString(\"Howdy, \"", "Howdy, world");
+        var live = await dev.WaitForLineAsync("is live", TimeSpan.FromSeconds(60), after: before);
+        TestContext.Out.WriteLine($"hello (AssemblyScript): save -> new text served in {seconds:0.000} s; dev said: {live}");
+        Assert.That(live, Does.Contain("(asc "));
+
+        // Back to the original text: a compile in the warm server writes build.sh's bytes again.
+        live = await dev.EditAndWaitForLiveAsync(index, "jsonString(\"Howdy, \"", "jsonString(\"Hello, \"", "Hello, world");
+        Assert.That(live, Does.Contain("(asc "));
+        Assert.That(await File.ReadAllBytesAsync(module), Is.EqualTo(reference), "a later compile in the same server");
+
+        // A syntax error: asc's diagnostic is shown, and the last good version keeps answering.
+        await File.AppendAllTextAsync(index, "\nexport function broken( {\n");
+        var failed = await dev.WaitForLineAsync("failed (", TimeSpan.FromSeconds(60), after: live);
+        Assert.That(failed, Does.Contain("keeps serving"));
+        Assert.That(dev.Output, Does.Contain("ERROR TS").And.Contain("in assembly/index.ts("));
+        Assert.That(dev.Output, Does.Contain("error: asc (asconfig.json, target release) failed: FAILURE"));
+        Assert.That(await dev.GetAsync("/hello"), Is.EqualTo("""{"message":"Hello, world"}"""));
+        Assert.That(await File.ReadAllBytesAsync(module), Is.EqualTo(reference), "a failed compile leaves the last module in place");
+
+        // Ctrl+C (SIGTERM here) ends the compiler with dev.
+        Assert.That(await dev.StopAsync(), Is.Zero, dev.Output);
+        Assert.That(AscServerRuns(server), Is.False, "the resident asc stopped with dev");
+    }
+
+    [Test]
+    public async Task HelloAssemblyScript_WhenTheResidentAscDies_FallsBackToBuildSh_ThenCompilesResidentAgain()
     {
         var project = CopySample("hello");
+        await RunAsync(project, "npm", "ci", "--no-audit", "--no-fund");
         await using var dev = await DevProcess.StartAsync(_work, project);
-        Assert.That(await dev.GetAsync("/hello/Ada"), Is.EqualTo("""{"message":"Hello, Ada"}"""));
+        var first = dev.AscServerPid();
+        Assert.That(dev.LastLine("is live"), Does.Contain("(asc "));
 
-        var seconds = await dev.EditAndWaitAsync(Path.Combine(project, "assembly", "index.ts"), "jsonString(\"Hello, \"", "jsonString(\"Howdy, \"", "Howdy, world");
-        TestContext.Out.WriteLine($"hello (AssemblyScript): save -> new text served in {seconds:0.000} s; dev said: {dev.LastLine("is live")}");
+        await KillAsync(first);
+        var index = Path.Combine(project, "assembly", "index.ts");
+        var live = await dev.EditAndWaitForLiveAsync(index, "jsonString(\"Hello, \"", "jsonString(\"Howdy, \"", "Howdy, world");
+        Assert.That(live, Does.Contain("(build.sh "), "the save after the kill went through build.sh");
+        Assert.That(dev.LastLine("the resident asc stopped"), Does.Contain("node exited with code 137").And.Contain("this rebuild runs build.sh"));
 
+        // A new server took over: the next save compiles in it.
+        live = await dev.EditAndWaitForLiveAsync(index, "jsonString(\"Howdy, \"", "jsonString(\"Hiya, \"", "Hiya, world");
+        Assert.That(live, Does.Contain("(asc "));
+        var second = dev.AscServerPid();
+        Assert.That(second, Is.Not.EqualTo(first));
+
+        Assert.That(await dev.StopAsync(), Is.Zero, dev.Output);
+        Assert.That(AscServerRuns(second), Is.False);
+    }
+
+    [Test]
+    public async Task NewAssemblyScriptProject_WithoutNodeModules_BuildsWithBuildShFirst_ThenResident_AndItsInstallTriggersNoRebuild()
+    {
+        if (!await NpmReachableAsync())
+        {
+            Assert.Ignore("npm cannot reach its registry here (the template has no lock file, so npm install needs it)");
+        }
+
+        var created = await HostProcess.RunAsync(_work, "new", "greeter", "--template", "assemblyscript", "--publisher", "acme");
+        Assert.That(created.ExitCode, Is.Zero, created.Stderr);
+        var project = Path.Combine(_work, "greeter");
+        Assert.That(Directory.Exists(Path.Combine(project, "node_modules")), Is.False);
+
+        await using var dev = await DevProcess.StartAsync(_work, project);
+        Assert.That(dev.Output, Does.Contain("AssemblyScript: node_modules/assemblyscript is not installed yet, so rebuilds run build.sh until it is"));
+        Assert.That(dev.LastLine("is live"), Does.Contain("(build.sh "));
+        Assert.That(File.Exists(Path.Combine(project, "package-lock.json")), Is.True, "build.sh ran npm install");
+        Assert.That(await dev.GetAsync("/hello"), Is.EqualTo("""{"message":"Hello, world"}"""));
+
+        // npm install wrote node_modules and package-lock.json during the build; an editor touching a file changes nothing.
+        var index = Path.Combine(project, "assembly", "index.ts");
+        File.SetLastWriteTimeUtc(index, DateTime.UtcNow);
+        await File.WriteAllTextAsync(index, await File.ReadAllTextAsync(index));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.That(dev.Output, Does.Not.Contain("changed: "), "no rebuild started");
+
+        var live = await dev.EditAndWaitForLiveAsync(index, "let greeting = \"Hello\";", "let greeting = \"Howdy\";", "Howdy, world");
+        Assert.That(live, Does.Contain("(asc "), "once installed, the project compiles in the resident asc");
         Assert.That(await dev.StopAsync(), Is.Zero, dev.Output);
     }
 
@@ -107,6 +197,63 @@ public sealed class DevVerbTests
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stderr.Trim(), Does.StartWith("error: manifest.json: version: "));
         Assert.That(Directory.Exists(data), Is.False, "no instance was started");
+    }
+
+    /// <summary>True while process <paramref name="pid"/> is the resident compiler (a node running asc-server.mjs).</summary>
+    private static bool AscServerRuns(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains("asc-server.mjs", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task KillAsync(int pid)
+    {
+        using (var kill = Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        for (var i = 0; i < 100 && AscServerRuns(pid); i++)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task RunAsync(string directory, string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.That(process.ExitCode, Is.Zero, $"{program} {string.Join(' ', args)} failed:\n{await stdout}\n{await stderr}");
+    }
+
+    private static async Task<bool> NpmReachableAsync()
+    {
+        try
+        {
+            var info = new ProcessStartInfo("npm", "ping") { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var process = Process.Start(info)!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(timeout.Token);
+            return process.ExitCode == 0;
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The sample's sources under <c>work/samples/NAME</c>, with the SDKs at <c>work/sdk</c> where its build expects them.</summary>
@@ -220,6 +367,14 @@ public sealed class DevVerbTests
             return 0;
         }
 
+        /// <summary>Like <see cref="EditAndWaitAsync"/>, then the "is live" line dev printed for that save.</summary>
+        public async Task<string> EditAndWaitForLiveAsync(string file, string from, string to, string expected)
+        {
+            var before = LastLine("is live");
+            await EditAndWaitAsync(file, from, to, expected);
+            return await WaitForLineAsync("is live", TimeSpan.FromSeconds(60), after: before);
+        }
+
         public async Task<string> WaitForLineAsync(string text, TimeSpan timeout, string? after = null)
         {
             var deadline = Stopwatch.StartNew();
@@ -247,6 +402,15 @@ public sealed class DevVerbTests
 
             Assert.Fail($"dev did not print '{text}' within {timeout}.\n{Output}");
             return "";
+        }
+
+        /// <summary>The node pid of the last "resident asc loaded" line.</summary>
+        public int AscServerPid()
+        {
+            var line = LastLine("resident asc loaded (node pid ");
+            Assert.That(line, Is.Not.Empty, Output);
+            var digits = line[(line.IndexOf("node pid ", StringComparison.Ordinal) + "node pid ".Length)..];
+            return int.Parse(digits[..digits.IndexOf(',', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         public string LastLine(string text) => Output.Split('\n').LastOrDefault(l => l.Contains(text, StringComparison.Ordinal)) ?? "";

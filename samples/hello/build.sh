@@ -8,15 +8,13 @@ if [ ! -d node_modules ]; then
 fi
 
 mkdir -p build
-# --exportStart _initialize : reactor style, no wasm start section; the host calls _initialize once.
-# --use abort=...           : route aborts to the SDK handler (logs via ext.log, then traps),
-#                             so the module imports nothing but ext.*.
-npx --no-install asc assembly/index.ts \
-  -O3 \
-  --runtime incremental \
-  --exportStart _initialize \
-  --use abort=~lib/@extensions/sdk-assemblyscript/assembly/index/abort \
-  -o build/hello.wasm
+# The compiler options live in asconfig.json (target release), which `dev` also compiles with:
+#   optimizeLevel 3 / shrinkLevel 0 : -O3
+#   runtime incremental             : the incremental GC
+#   exportStart _initialize         : reactor style, no wasm start section; the host calls _initialize once.
+#   use abort=...                   : route aborts to the SDK handler (logs via ext.log, then traps),
+#                                     so the module imports nothing but ext.*.
+npx --no-install asc --config asconfig.json --target release
 
 # The host rejects modules with imports outside `ext`: fail the build early instead.
 node -e '
