@@ -259,7 +259,7 @@ static async Task HostCallCostAsync(IServiceProvider services, int rounds)
 
     foreach (var warm in new[] { kvOnce, noopOnce, kvLoop, noopLoop })
     {
-        await Time(Request(warm), 200);
+        await Time(Request(warm), 1000);
     }
 
     const int N = 3000;

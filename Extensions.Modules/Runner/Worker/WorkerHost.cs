@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
@@ -203,6 +204,9 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
     /// <summary>One call's reply slot. A late reply (after the wait timed out) completes it harmlessly.</summary>
     private sealed class Waiter
     {
+        // A reply takes 30-60 µs; spinning through the first part saves the guest thread's own wake-up (about 10 µs of
+        // round trip measured with `--hostcalls`) without holding a core for long when the host is slow.
+        private static readonly long SpinTicks = Stopwatch.Frequency * 25 / 1_000_000;
         private readonly object _gate = new();
         private bool _done;
 
@@ -220,9 +224,9 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
 
         public bool Wait(TimeSpan timeout)
         {
-            // Most replies come within tens of microseconds: spin briefly before paying for a sleep and a wake-up.
             var spinner = new SpinWait();
-            for (var i = 0; i < 40 && !Volatile.Read(ref _done); i++)
+            var spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+            while (!Volatile.Read(ref _done) && Stopwatch.GetTimestamp() < spinUntil)
             {
                 spinner.SpinOnce(sleep1Threshold: -1);
             }
