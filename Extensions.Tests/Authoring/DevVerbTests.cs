@@ -65,7 +65,7 @@ public sealed class DevVerbTests
         // build.sh's own output is the reference (npm ci installs node_modules on the way); dev must write the same bytes.
         var project = CopySample("hello");
         var module = Path.Combine(project, "build", "hello.wasm");
-        await RunAsync(project, "bash", "build.sh");
+        await Tools.RunAsync(project, "bash", "build.sh");
         var reference = await File.ReadAllBytesAsync(module);
         Assert.That(reference, Is.EqualTo(await File.ReadAllBytesAsync(Path.Combine(Samples.PathOf("hello"), "build", "hello.wasm"))), "build.sh reproduces the committed module");
         Directory.Delete(Path.Combine(project, "build"), recursive: true);
@@ -108,7 +108,7 @@ public sealed class DevVerbTests
     public async Task HelloAssemblyScript_WhenTheResidentAscDies_FallsBackToBuildSh_ThenCompilesResidentAgain()
     {
         var project = CopySample("hello");
-        await RunAsync(project, "npm", "ci", "--no-audit", "--no-fund");
+        await Tools.RunAsync(project, "npm", "ci", "--no-audit", "--no-fund");
         await using var dev = await DevProcess.StartAsync(_work, project);
         var first = dev.AscServerPid();
         Assert.That(dev.LastLine("is live"), Does.Contain("(asc "));
@@ -132,7 +132,7 @@ public sealed class DevVerbTests
     [Test]
     public async Task NewAssemblyScriptProject_WithoutNodeModules_BuildsWithBuildShFirst_ThenResident_AndItsInstallTriggersNoRebuild()
     {
-        if (!await NpmReachableAsync())
+        if (!await Tools.NpmReachableAsync())
         {
             Assert.Ignore("npm cannot reach its registry here (the template has no lock file, so npm install needs it)");
         }
@@ -222,37 +222,6 @@ public sealed class DevVerbTests
         for (var i = 0; i < 100 && AscServerRuns(pid); i++)
         {
             await Task.Delay(20);
-        }
-    }
-
-    private static async Task RunAsync(string directory, string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.That(process.ExitCode, Is.Zero, $"{program} {string.Join(' ', args)} failed:\n{await stdout}\n{await stderr}");
-    }
-
-    private static async Task<bool> NpmReachableAsync()
-    {
-        try
-        {
-            var info = new ProcessStartInfo("npm", "ping") { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var process = Process.Start(info)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await process.WaitForExitAsync(timeout.Token);
-            return process.ExitCode == 0;
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or OperationCanceledException)
-        {
-            return false;
         }
     }
 

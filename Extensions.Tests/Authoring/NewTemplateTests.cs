@@ -34,7 +34,7 @@ public sealed class NewTemplateTests
             Assert.That(manifest.RootElement.GetProperty("$schema").GetString(), Does.EndWith("manifest.schema.json"));
         }
 
-        await RunAsync(project, "bash", "build.sh");
+        await Tools.RunAsync(project, "bash", "build.sh");
         var junit = Path.Combine(_work, "greeter.xml");
         var (exit, stdout, stderr) = await HostProcess.RunAsync(project, "invoke", ".", "--fixtures", "fixtures.json", "--junit", junit);
 
@@ -87,7 +87,7 @@ public sealed class NewTemplateTests
     [Test]
     public async Task AssemblyScriptTemplate_BuildsAndPassesItsFixtures_WithNoEdits()
     {
-        if (!await NpmReachableAsync())
+        if (!await Tools.NpmReachableAsync())
         {
             Assert.Ignore("npm cannot reach its registry here; CI (.ci/run) runs this test");
         }
@@ -101,7 +101,7 @@ public sealed class NewTemplateTests
             Assert.That(package.RootElement.GetProperty("dependencies").GetProperty("@extensions/sdk-assemblyscript").GetString(), Is.EqualTo("file:./sdk"));
         }
 
-        await RunAsync(project, "bash", "build.sh");
+        await Tools.RunAsync(project, "bash", "build.sh");
         var (exit, stdout, stderr) = await HostProcess.RunAsync(project, "invoke", ".", "--fixtures", "fixtures.json");
 
         Assert.That(exit, Is.Zero, stdout + stderr);
@@ -141,36 +141,5 @@ public sealed class NewTemplateTests
         Assert.That(stderr.Trim(), Does.StartWith("error: ").And.Contain("not empty"));
         Assert.That(Directory.GetFiles(existing).Select(Path.GetFileName), Is.EqualTo(new[] { "handler.c" }));
         Assert.That(await File.ReadAllTextAsync(Path.Combine(existing, "handler.c")), Is.EqualTo("my work"));
-    }
-
-    private static async Task RunAsync(string directory, string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.That(process.ExitCode, Is.Zero, $"{program} {string.Join(' ', args)} failed:\n{await stdout}\n{await stderr}");
-    }
-
-    private static async Task<bool> NpmReachableAsync()
-    {
-        try
-        {
-            var info = new ProcessStartInfo("npm", "ping") { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var process = Process.Start(info)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await process.WaitForExitAsync(timeout.Token);
-            return process.ExitCode == 0;
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or OperationCanceledException)
-        {
-            return false;
-        }
     }
 }
