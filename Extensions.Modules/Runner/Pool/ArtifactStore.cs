@@ -11,7 +11,7 @@ namespace Extensions.Modules.Runner.Pool;
 /// </summary>
 internal sealed partial class ArtifactStore(IDatabase database, IContentStore cas, TimeProvider time, ILogger<ArtifactStore> logger)
 {
-    private readonly ConcurrentDictionary<(string Module, string Fingerprint), Lazy<Task<string>>> _known = new();
+    private readonly ConcurrentDictionary<(string Module, string Fingerprint), Lazy<Task<(string Hash, string Path)>>> _known = new();
 
     public static Migration Migration { get; } = new("runner", 1, """
         CREATE TABLE runner_artifacts (
@@ -28,16 +28,25 @@ internal sealed partial class ArtifactStore(IDatabase database, IContentStore ca
     public async Task<(string Hash, string Path)> EnsureAsync(string moduleHash, string fingerprint, Func<Task<byte[]>> compile)
     {
         var key = (moduleHash, fingerprint);
-        var lazy = _known.GetOrAdd(key, _ => new Lazy<Task<string>>(() => LoadOrCompileAsync(moduleHash, fingerprint, compile)));
+        // Every request comes here: the known answer is taken without allocating (no closure, no path string).
+        if (_known.TryGetValue(key, out var known) && known.IsValueCreated && known.Value.IsCompletedSuccessfully)
+        {
+            return known.Value.Result;
+        }
+
+        var lazy = _known.GetOrAdd(key, _ => new Lazy<Task<(string, string)>>(async () =>
+        {
+            var hash = await LoadOrCompileAsync(moduleHash, fingerprint, compile);
+            return (hash, cas.PathOf(hash));
+        }));
         try
         {
-            var hash = await lazy.Value;
-            return (hash, cas.PathOf(hash));
+            return await lazy.Value;
         }
         catch
         {
             // Let the next request try again (the worker may have died mid-compile).
-            _known.TryRemove(new KeyValuePair<(string, string), Lazy<Task<string>>>(key, lazy));
+            _known.TryRemove(new KeyValuePair<(string, string), Lazy<Task<(string Hash, string Path)>>>(key, lazy));
             throw;
         }
     }
