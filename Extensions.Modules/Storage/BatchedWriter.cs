@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using System.Threading.Channels;
@@ -64,35 +63,8 @@ public abstract class BatchedWriter<T>(TimeSpan batchWindow, TimeSpan pruneEvery
         ArgumentNullException.ThrowIfNull(values);
         await using var connection = await database.OpenAsync();
         await using var tx = await connection.BeginTransactionAsync();
-        if (connection is SqliteConnection sqlite)
-        {
-            InsertRaw(sqlite.Handle!, sql, parameters, batch, values);
-        }
-        else
-        {
-            await using var command = connection.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = sql;
-            var bound = new DbParameter[parameters.Count];
-            for (var i = 0; i < bound.Length; i++)
-            {
-                bound[i] = command.CreateParameter();
-                bound[i].ParameterName = parameters[i];
-                command.Parameters.Add(bound[i]);
-            }
-
-            foreach (var row in batch)
-            {
-                var rowValues = values(row);
-                for (var i = 0; i < bound.Length; i++)
-                {
-                    bound[i].Value = rowValues[i] ?? DBNull.Value;
-                }
-
-                command.ExecuteNonQuery();
-            }
-        }
-
+        // The platform's one IDatabase is SqliteDatabase.
+        InsertRaw(((SqliteConnection)connection).Handle!, sql, parameters, batch, values);
         await tx.CommitAsync();
     }
 
