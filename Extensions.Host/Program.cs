@@ -33,7 +33,7 @@ namespace Extensions.Host
             var app = builder.Build();
             app.UseAssetOriginIsolation();
             app.UseExceptionHandler();
-            app.UseAuthentication();
+            app.UseCallerAuthentication();   // all but the extension front door, which authenticates its callers itself
             app.UseAuthorization();
 
             app.MapRegistryEndpoints();

@@ -16,7 +16,7 @@ namespace Extensions.Modules.Gateway;
 /// refusal is a problem response with a stable code, and nothing is dispatched until every policy has passed.
 /// </summary>
 internal sealed partial class ExtensionEndpoint(
-    IInstallResolver resolver, IExtensionRunner runner, IOptions<GatewayOptions> options, InvocationRecorder recorder,
+    ICallerAuthenticator callers, IInstallResolver resolver, IExtensionRunner runner, IOptions<GatewayOptions> options, InvocationRecorder recorder,
     GatewayLimiter limiter, IdempotencyStore idempotency, CorsPolicy cors, GatewayTelemetry telemetry, TimeProvider time,
     ILogger<ExtensionEndpoint> logger)
 {
@@ -56,9 +56,9 @@ internal sealed partial class ExtensionEndpoint(
             return;
         }
 
-        if (CallerIdentity.From(context.User) is not { } caller)
+        if (await callers.AuthenticateAsync(context) is not { } caller)
         {
-            await Problems.WriteAsync(context, 401, ProblemCodes.Unauthenticated, "send 'Authorization: Bearer <api key>'");
+            await callers.ChallengeAsync(context);
             return;
         }
 
@@ -104,10 +104,11 @@ internal sealed partial class ExtensionEndpoint(
     private async Task<Answer> DispatchAsync(HttpContext context, string extensionId, Activity? activity, long started)
     {
         var o = options.Value;
-        var caller = CallerIdentity.From(context.User);
-        if (caller is null)
+        // The front door authenticates its callers itself (see GatewayModule.UseCallerAuthentication).
+        if (await callers.AuthenticateAsync(context) is not { } caller)
         {
-            return await FailAsync(context, 401, ProblemCodes.Unauthenticated, "send 'Authorization: Bearer <api key>'");
+            await callers.ChallengeAsync(context);
+            return new(401, ProblemCodes.Unauthenticated);
         }
 
         activity?.SetTag("extensions.tenant", caller.TenantId);

@@ -31,6 +31,7 @@ public static class RegistryModule
         services.TryAddSingleton<RegistryStore>();
         services.TryAddSingleton<TrustStore>();
         services.TryAddSingleton<ApiKeys>();
+        services.TryAddSingleton<ICallerAuthenticator, CallerAuthenticator>();
         services.TryAddSingleton<PublishService>();
         services.TryAddSingleton<InstallService>();
         services.TryAddSingleton<IInstallResolver, InstallResolver>();

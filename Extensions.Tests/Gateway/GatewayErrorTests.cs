@@ -33,6 +33,15 @@ public sealed class GatewayErrorTests
     {
         using var response = await _platform.Client(null).GetAsync("/api/ext/samples.hello/hello");
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+        await AssertChallengeAsync(response, "send 'Authorization: Bearer <api key>'");
+    }
+
+    // The front door authenticates its callers itself; its refusals must say the same as the authentication scheme's.
+    private static async Task AssertChallengeAsync(HttpResponseMessage response, string detail)
+    {
+        Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.That(body.GetProperty("detail").GetString(), Is.EqualTo(detail));
     }
 
     [TestCase("ext_not-a-real-key")]
@@ -41,6 +50,7 @@ public sealed class GatewayErrorTests
     {
         using var response = await _platform.Client(key).GetAsync("/api/ext/samples.hello/hello");
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+        await AssertChallengeAsync(response, "the API key is unknown or revoked");
     }
 
     [Test]
@@ -50,6 +60,7 @@ public sealed class GatewayErrorTests
         client.DefaultRequestHeaders.Authorization = new("Basic", "YTpi");
         using var response = await client.GetAsync("/api/ext/samples.hello/hello");
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+        await AssertChallengeAsync(response, "the Authorization header must be 'Bearer <api key>'");
     }
 
     [Test]
