@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A misbehaving worker for protocol tests: speaks the host's frame protocol, then breaks it as FAKE_WORKER_MODE says.
 
-Modes: wrong-secret, garbage-after-hello, foreign-ids, oversized-frame, ungranted-host-call, foreign-host-call, unknown-host-call.
+Modes: wrong-secret, wrong-line-secret, garbage-after-hello, foreign-ids, oversized-frame, ungranted-host-call,
+foreign-host-call, unknown-host-call, host-call-on-main.
 """
 import os
 import socket
@@ -9,7 +10,8 @@ import struct
 import sys
 import time
 
-HELLO, COMPILE, EXECUTE, HOST_CALL, HOST_REPLY, RESULT, CANCEL, PING, PONG, SHUTDOWN, COMPILED = range(1, 12)
+HELLO, COMPILE, EXECUTE, HOST_CALL, HOST_REPLY, RESULT, CANCEL, PING, PONG, SHUTDOWN, COMPILED, CALL_LINE = range(1, 13)
+HELLO_VERSION = 2
 
 
 def frame(kind, invocation_id, payload=b""):
@@ -53,7 +55,7 @@ def main():
         if os.fork() == 0:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.connect(path)
-            sock.sendall(frame(HELLO, 0, struct.pack("<i", 1) + blob(secret) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))
+            sock.sendall(frame(HELLO, 0, struct.pack("<i", HELLO_VERSION) + blob(secret) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))
             time.sleep(30)
             os._exit(0)
         time.sleep(30)
@@ -63,10 +65,23 @@ def main():
     sock.connect(path)
 
     presented = os.urandom(32) if mode == "wrong-secret" else secret
-    sock.sendall(frame(HELLO, 0, struct.pack("<i", 1) + blob(presented) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))
+    sock.sendall(frame(HELLO, 0, struct.pack("<i", HELLO_VERSION) + blob(presented) + struct.pack("<i", os.getpid()) + blob(b"fake-engine")))
     if mode == "wrong-secret":
         time.sleep(30)
         return
+
+    # One call line per serving thread (concurrency + 1), as a real worker connects them; calls travel on line 0.
+    lines = []
+    for index in range(int(args[args.index("--concurrency") + 1]) + 1):
+        line = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        line.connect(path)
+        line_secret = os.urandom(32) if mode == "wrong-line-secret" else secret
+        line.sendall(frame(CALL_LINE, 0, blob(line_secret) + struct.pack("<i", index)))
+        lines.append(line)
+    if mode == "wrong-line-secret":
+        time.sleep(30)
+        return
+    calls = lines[0]
 
     while True:
         kind, invocation_id, _ = read_frame(sock)
@@ -86,18 +101,21 @@ def main():
                 sock.sendall(struct.pack("<IBQ", 0x7FFFFFF0, RESULT, invocation_id))
             elif mode == "ungranted-host-call":
                 # Asks for a KV write its invocation was never granted, and reports what the host answered.
-                sock.sendall(frame(HOST_CALL, invocation_id, kv_put(b"stolen", b"x")))
+                calls.sendall(frame(HOST_CALL, invocation_id, kv_put(b"stolen", b"x")))
                 while True:
-                    kind, reply_id, payload = read_frame(sock)
+                    kind, reply_id, payload = read_frame(calls)
                     if kind == HOST_REPLY and reply_id == invocation_id:
                         break
                 code = struct.unpack("<q", payload[:8])[0]
                 sock.sendall(frame(RESULT, invocation_id, ok_result(b"host answered %d" % code)))
             elif mode == "foreign-host-call":
                 # A KV write in the name of an invocation the host never minted: it must be ignored.
-                sock.sendall(frame(HOST_CALL, invocation_id + 1000, kv_put(b"stolen", b"x")))
+                calls.sendall(frame(HOST_CALL, invocation_id + 1000, kv_put(b"stolen", b"x")))
             elif mode == "unknown-host-call":
-                sock.sendall(frame(HOST_CALL, invocation_id, b"\x63"))
+                calls.sendall(frame(HOST_CALL, invocation_id, b"\x63"))
+            elif mode == "host-call-on-main":
+                # A capability call on the main connection: only log lines may come there.
+                sock.sendall(frame(HOST_CALL, invocation_id, kv_put(b"stolen", b"x")))
         elif kind == SHUTDOWN:
             return
 

@@ -50,6 +50,18 @@ public sealed class PipeSecurityTests
     }
 
     [Test]
+    public async Task WorkerWithTheRightSecret_ButAWrongOneOnACallLine_IsRefused()
+    {
+        await using var platform = await StartWithFakeWorkersAsync("wrong-line-secret");
+
+        using var health = await platform.Client(null).GetAsync("/healthz");
+
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains("wrong secret or index on a call line", StringComparison.Ordinal)), Is.True,
+            string.Join("\n", platform.Logs.Entries.Select(e => e.Message)));
+    }
+
+    [Test]
     public async Task AnotherProcessConnectingInPlaceOfTheWorker_IsRefused_EvenWithTheRightSecret()
     {
         await using var platform = await StartWithFakeWorkersAsync("impostor");
@@ -66,6 +78,7 @@ public sealed class PipeSecurityTests
     [TestCase("foreign-ids", "timeout", "did not answer invocation")]
     [TestCase("foreign-host-call", "timeout", "did not answer invocation")]
     [TestCase("unknown-host-call", "runner_crashed", "unknown host call")]
+    [TestCase("host-call-on-main", "runner_crashed", "instead of a call line")]
     public async Task MisbehavingWorker_IsCutOff_AndNothingForgedReachesTheCaller(string mode, string expectedCode, string expectedLog)
     {
         await using var platform = await StartWithFakeWorkersAsync(mode);

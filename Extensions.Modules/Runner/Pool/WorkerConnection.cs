@@ -23,6 +23,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private NetworkStream? _pipe;
+    private HostLine[] _lines = [];
     private Process? _process;
     private int _reading;
     private long _nextId;
@@ -94,7 +95,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         {
             using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
+            listener.Listen(_options.ConcurrencyPerWorker + 2);
 
             var info = WorkerLauncher.StartInfo(_options,
             [
@@ -147,12 +148,67 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 Volatile.Write(ref _reading, 0);
             }
         }) { IsBackground = true, Name = $"worker-{Slot}-reader" }.Start();
+        foreach (var line in _lines)
+        {
+            new Thread(() => CallLoop(line)) { IsBackground = true, Name = $"worker-{Slot}-calls-{line.Index}" }.Start();
+        }
+
         Log.WorkerStarted(_logger, Slot, _process.Id);
     }
 
-    /// <summary>Accepts the worker's connection (only from the process started for it) and checks its Hello.</summary>
+    /// <summary>Accepts the worker's connection (only from the process started for it) and checks its Hello, then its call lines.</summary>
     /// <returns>The worker's engine fingerprint.</returns>
     private string Connect(Socket listener, byte[] secret, long deadline, CancellationToken cancellationToken)
+    {
+        _socket = Accept(listener, deadline, cancellationToken);
+        _pipe = new NetworkStream(_socket, ownsSocket: true);
+        var hello = ReadFirstFrame(_socket, _pipe, deadline);
+        if (hello.Kind != FrameKind.Hello)
+        {
+            throw new ProtocolException($"expected Hello, got {hello.Kind}");
+        }
+
+        var (version, presented, _, fingerprint) = Messages.ReadHello(hello.Payload.Span);
+        if (version != Messages.HelloVersion || !CryptographicOperations.FixedTimeEquals(presented, secret))
+        {
+            throw new ProtocolException("worker presented a wrong secret or protocol version");
+        }
+
+        // Then one call line per serving thread of the worker, each from the same process with the same secret.
+        var lines = new HostLine?[_options.ConcurrencyPerWorker + 1];
+        try
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var socket = Accept(listener, deadline, cancellationToken);
+                var stream = new NetworkStream(socket, ownsSocket: true);
+                var first = ReadFirstFrame(socket, stream, deadline);
+                var (linePresented, index) = first.Kind == FrameKind.CallLine ? Messages.ReadCallLine(first.Payload.Span) : ([], -1);
+                if (!CryptographicOperations.FixedTimeEquals(linePresented, secret) || index < 0 || index >= lines.Length || lines[index] is not null)
+                {
+                    stream.Dispose();
+                    throw new ProtocolException("worker presented a wrong secret or index on a call line");
+                }
+
+                lines[index] = new HostLine(index, stream);
+            }
+        }
+        catch
+        {
+            foreach (var line in lines)
+            {
+                line?.Dispose();
+            }
+
+            throw;
+        }
+
+        _lines = [.. lines.Select(l => l!)];
+        return fingerprint;
+    }
+
+    /// <summary>Accepts the next connection, only from the process started for this worker.</summary>
+    private Socket Accept(Socket listener, long deadline, CancellationToken cancellationToken)
     {
         while (!listener.Poll(TimeSpan.FromMilliseconds(50), SelectMode.SelectRead))
         {
@@ -168,30 +224,24 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             }
         }
 
-        _socket = listener.Accept();
-        if (OperatingSystem.IsLinux() && PeerProcessId(_socket) is var peer && peer != _process!.Id)
+        var socket = listener.Accept();
+        if (OperatingSystem.IsLinux() && PeerProcessId(socket) is var peer && peer != _process!.Id)
         {
+            socket.Dispose();
             throw new ProtocolException($"process {peer} connected in place of worker {_process.Id}");
         }
 
         // A stopped worker stops reading: a write blocked past this fails, and the worker is replaced (see Send).
-        _socket.SendTimeout = 30_000;
-        _socket.ReceiveTimeout = (int)Math.Max(1, deadline - Environment.TickCount64);
-        _pipe = new NetworkStream(_socket, ownsSocket: true);
-        var hello = FrameCodec.Read(_pipe, 1024) ?? throw new ProtocolException("worker closed the pipe before Hello");
-        _socket.ReceiveTimeout = 0;
-        if (hello.Kind != FrameKind.Hello)
-        {
-            throw new ProtocolException($"expected Hello, got {hello.Kind}");
-        }
+        socket.SendTimeout = 30_000;
+        return socket;
+    }
 
-        var (version, presented, _, fingerprint) = Messages.ReadHello(hello.Payload.Span);
-        if (version != Messages.HelloVersion || !CryptographicOperations.FixedTimeEquals(presented, secret))
-        {
-            throw new ProtocolException("worker presented a wrong secret or protocol version");
-        }
-
-        return fingerprint;
+    private static Frame ReadFirstFrame(Socket socket, NetworkStream stream, long deadline)
+    {
+        socket.ReceiveTimeout = (int)Math.Max(1, deadline - Environment.TickCount64);
+        var frame = FrameCodec.Read(stream, 1024) ?? throw new ProtocolException("worker closed the pipe before introducing itself");
+        socket.ReceiveTimeout = 0;
+        return frame;
     }
 
     /// <summary>The pid of the process at the other end of a Unix socket (SO_PEERCRED: pid, uid, gid).</summary>
@@ -346,7 +396,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                         pending.Completion.TrySetResult(Messages.ReadResult(payload.Span));
                         break;
                     case FrameKind.HostCall:
-                        HandleHostCall(id, pending, payload.Span);
+                        HandleHostCall(id, pending, payload.Span, null);
                         break;
                     default:
                         throw new ProtocolException($"unexpected frame {kind} from a worker");
@@ -365,7 +415,50 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         MarkDead(reason);
     }
 
-    private void HandleHostCall(ulong id, Pending pending, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// One call line's reader, on its own thread with blocking reads like <see cref="ReadLoop"/>: a capability call that
+    /// completes synchronously is answered from here, so a call costs this thread's wake-up and the guest thread's.
+    /// </summary>
+    private void CallLoop(HostLine line)
+    {
+        var reason = "call line closed";
+        var input = new BufferedStream(line.Stream, 16 * 1024);
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                var frame = FrameCodec.Read(input, _options.MaxFrameBytes);
+                if (frame is null)
+                {
+                    break;
+                }
+
+                var (kind, id, payload) = frame.Value;
+                if (kind != FrameKind.HostCall)
+                {
+                    throw new ProtocolException($"unexpected frame {kind} on a call line");
+                }
+
+                if (_pending.TryGetValue(id, out var pending))
+                {
+                    HandleHostCall(id, pending, payload.Span, line);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ProtocolException or IOException or ObjectDisposedException)
+        {
+            reason = _stopping.IsCancellationRequested ? "stopping" : ex.Message;
+            if (!_stopping.IsCancellationRequested && Volatile.Read(ref _dead) == 0)
+            {
+                Log.WorkerProtocolError(_logger, Slot, ProcessId, ex.Message);
+            }
+        }
+
+        MarkDead(reason);
+    }
+
+    /// <param name="line">The call line the frame came on; <c>null</c> for the main connection, where only log lines may come.</param>
+    private void HandleHostCall(ulong id, Pending pending, ReadOnlySpan<byte> payload, HostLine? line)
     {
         var reader = new PayloadReader(payload);
         var op = reader.U8();
@@ -381,11 +474,16 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             return;
         }
 
+        if (line is null)
+        {
+            throw new ProtocolException("a capability call came on the main connection instead of a call line");
+        }
+
         var call = Messages.ReadCall(op, payload[1..]);
         var refusal = pending.TryBeginCall(_options.MaxHostCallsPerInvocation, out var token);
         if (refusal != 0)
         {
-            ReplyNow(id, HostCallReply.Error(refusal));
+            ReplyNow(id, HostCallReply.Error(refusal), line);
             return;
         }
 
@@ -420,11 +518,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
             pending.EndCall();
             End(span, reply);
-            ReplyNow(id, reply);
+            ReplyNow(id, reply, line);
         }
         else
         {
-            _ = FinishAsync(id, pending, call, work, span);
+            _ = FinishAsync(id, pending, call, work, span, line);
         }
 
         Activity.Current = ambient;
@@ -439,7 +537,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
     }
 
-    private async Task FinishAsync(ulong id, Pending pending, HostCall call, ValueTask<HostCallReply> work, Activity? span)
+    private async Task FinishAsync(ulong id, Pending pending, HostCall call, ValueTask<HostCallReply> work, Activity? span, HostLine line)
     {
         HostCallReply reply;
         try
@@ -453,7 +551,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
         pending.EndCall();
         End(span, reply);
-        ReplyNow(id, reply);
+        ReplyNow(id, reply, line);
     }
 
     private HostCallReply Fault(Exception ex, HostCall call, Pending pending)
@@ -468,7 +566,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         return HostCallReply.Error(AbiCodes.Internal);
     }
 
-    private void ReplyNow(ulong id, HostCallReply reply)
+    private void ReplyNow(ulong id, HostCallReply reply, HostLine line)
     {
         if (!_pending.ContainsKey(id) || !IsAlive)
         {
@@ -477,11 +575,12 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
         try
         {
-            Send(Messages.Reply(id, reply));
+            line.Send(Messages.Reply(id, reply));
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
-            // The worker is gone; its read loop reports that.
+            // A reply may be half written: nothing more can be sent on this line. The read loops report the loss.
+            Kill();
         }
     }
 
@@ -538,6 +637,10 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
 
         _pipe?.Dispose();
         _socket?.Dispose();
+        foreach (var line in _lines)
+        {
+            line.Dispose();
+        }
     }
 
     private async Task PumpOutputAsync(StreamReader reader, bool isError)
@@ -590,6 +693,39 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         MarkDead("stopping");
         _process?.Dispose();
         _stopping.Dispose();
+    }
+
+    /// <summary>The host's end of one call line: capability calls of one serving thread of the worker, and their replies.</summary>
+    private sealed class HostLine(int index, NetworkStream stream) : IDisposable
+    {
+        private readonly Lock _writeLock = new();
+
+        public int Index { get; } = index;
+        public NetworkStream Stream { get; } = stream;
+
+        /// <summary>Blocking, like every use of these sockets; an async call would make the socket non-blocking for good.</summary>
+        public void Send(byte[] frame)
+        {
+            lock (_writeLock)
+            {
+                Stream.Write(frame);
+            }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                // Wakes the line's reader if it is blocked in a read.
+                Stream.Socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already closed.
+            }
+
+            Stream.Dispose();
+        }
     }
 
     private sealed class Pending(InvocationRequest request) : IDisposable

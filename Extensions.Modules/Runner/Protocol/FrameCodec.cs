@@ -50,7 +50,7 @@ internal static class FrameCodec
     }
 
     /// <summary>Checks a header; returns the payload length, kind and invocation id. Anything out of bounds is a protocol error.</summary>
-    private static (int PayloadLength, FrameKind Kind, ulong InvocationId) ParseHeader(ReadOnlySpan<byte> header, int maxFrameBytes)
+    public static (int PayloadLength, FrameKind Kind, ulong InvocationId) ParseHeader(ReadOnlySpan<byte> header, int maxFrameBytes)
     {
         var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (length < 9 || length - 9 > (uint)maxFrameBytes)

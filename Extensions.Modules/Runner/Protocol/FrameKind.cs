@@ -15,4 +15,7 @@ internal enum FrameKind : byte
     Shutdown = 10,
     /// <summary>Worker → host: the answer to <see cref="Compile"/> (the serialized artifact, or why it failed).</summary>
     Compiled = 11,
+    /// <summary>Worker → host, first on a call line: <see cref="Messages.CallLine"/>. Capability calls and their replies
+    /// travel on these lines, one per serving thread, never on the main connection.</summary>
+    CallLine = 12,
 }

@@ -5,7 +5,7 @@ namespace Extensions.Modules.Runner.Protocol;
 /// <summary>Payload layouts of the frames, shared by host and worker so that the two can never drift apart.</summary>
 internal static class Messages
 {
-    public const int HelloVersion = 1;
+    public const int HelloVersion = 2;
 
     /// <summary>Host-call operations inside a <see cref="FrameKind.HostCall"/> frame (wire format: never renumber).</summary>
     public const byte OpLog = 1;
@@ -23,6 +23,16 @@ internal static class Messages
     {
         var r = new PayloadReader(payload);
         return (r.I32(), r.Bytes(), r.I32(), r.String());
+    }
+
+    /// <summary>The first frame on each call line: the worker's secret again and which serving thread the line belongs to.</summary>
+    public static byte[] CallLine(ReadOnlySpan<byte> secret, int index) =>
+        new PayloadWriter().Bytes(secret).I32(index).ToFrame(FrameKind.CallLine, 0);
+
+    public static (byte[] Secret, int Index) ReadCallLine(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        return (r.Bytes(), r.I32());
     }
 
     public static byte[] Compile(ulong id, string moduleHash, string modulePath) =>

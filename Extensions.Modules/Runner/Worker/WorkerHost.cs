@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using Extensions.Modules.Runner.Contracts;
 using Extensions.Modules.Runner.Protocol;
@@ -13,14 +12,14 @@ namespace Extensions.Modules.Runner.Worker;
 /// Threads work leader/follower style: whichever thread holds the read lock reads the next frame, hands the lock on, and
 /// runs that frame itself. A request therefore costs one wake-up (the reader's) instead of a hand-off to another thread.
 /// There is one thread more than the host's concurrency per worker, so a frame (a Ping, a Compile) is always read even
-/// while every slot runs a guest.
+/// while every slot runs a guest. Each thread has its own <see cref="CallLine"/> for its guest's capability calls.
 /// </remarks>
 internal sealed class WorkerHost(string socketPath, byte[] secret, int concurrency, long maxMemoryBytes, long moduleCacheBytes, int maxFrameBytes)
 {
     private readonly Lock _writeLock = new();
     private readonly Lock _readLock = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, Waiter> _waiters = new();
+    private CallLine[] _lines = [];
     private Stream? _pipe;
     private Stream? _input;
     private WasmSandbox? _sandbox;
@@ -39,17 +38,19 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
         _sandbox = sandbox;
         sandbox.WarmUp();
         Send(Messages.Hello(secret, Environment.ProcessId, sandbox.Fingerprint));
+        _lines = [.. Enumerable.Range(0, concurrency + 1).Select(i => CallLine.Connect(socketPath, secret, i, maxFrameBytes))];
 
         for (var i = 0; i <= concurrency; i++)
         {
-            new Thread(Serve) { IsBackground = true, Name = $"worker-{i}" }.Start();
+            var line = _lines[i];
+            new Thread(() => Serve(line)) { IsBackground = true, Name = $"worker-{i}" }.Start();
         }
 
         using var registration = cancellationToken.Register(() => _exit.TrySetResult(0));
         return await _exit.Task;
     }
 
-    private void Serve()
+    private void Serve(CallLine line)
     {
         try
         {
@@ -58,23 +59,12 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
                 Frame? frame;
                 lock (_readLock)
                 {
-                    while (true)
+                    if (_exit.Task.IsCompleted)
                     {
-                        if (_exit.Task.IsCompleted)
-                        {
-                            return;
-                        }
-
-                        frame = FrameCodec.Read(_input!, maxFrameBytes);
-                        if (frame is not { Kind: FrameKind.HostReply } reply)
-                        {
-                            break;
-                        }
-
-                        // A reply only wakes the guest thread blocked on it: the reader completes it and stays the reader,
-                        // so no other thread is woken to take over the pipe on a host call's critical path.
-                        Complete(reply);
+                        return;
                     }
+
+                    frame = FrameCodec.Read(_input!, maxFrameBytes);
                 }
 
                 if (frame is null)
@@ -83,21 +73,17 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
                     return;
                 }
 
-                Handle(frame.Value);
+                Handle(frame.Value, line);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Once the worker is leaving, its pipe closing under the other serving threads is expected.
-            if (!_exit.Task.IsCompleted)
-            {
-                System.Console.Error.WriteLine($"worker: {ex.GetType().Name}: {ex.Message}");
-                Exit(1);
-            }
+            Fail(ex);
         }
     }
 
-    private void Handle(Frame frame)
+    private void Handle(Frame frame, CallLine line)
     {
         var (kind, id, payload) = frame;
         switch (kind)
@@ -107,7 +93,7 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
                 try
                 {
                     // Log frames ride along with the result in one write (unless there are many), saving a wake-up per line.
-                    var outbox = new Outbox(this);
+                    var outbox = new Outbox(this, line);
                     outbox.SendWith(Messages.Result(id, Run(id, Messages.ReadExecute(payload.Span), outbox)));
                 }
                 finally
@@ -165,12 +151,12 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
 
     private void Exit(int code) => _exit.TrySetResult(code);
 
-    private void Complete(Frame reply)
+    private void Fail(Exception ex)
     {
-        // A reply that arrives after its call timed out finds no waiter and is dropped.
-        if (_waiters.TryGetValue(reply.InvocationId, out var waiter))
+        if (!_exit.Task.IsCompleted)
         {
-            waiter.Complete(Messages.ReadReply(reply.Payload.Span));
+            System.Console.Error.WriteLine($"worker: {ex.GetType().Name}: {ex.Message}");
+            Exit(1);
         }
     }
 
@@ -182,74 +168,8 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
         }
     }
 
-    /// <summary>
-    /// Sends a call and blocks this guest's thread until the host replies. Another serving thread reads the reply (there is
-    /// always one more thread than guests), so waiting here never stalls the pipe.
-    /// </summary>
-    private HostCallReply Call(ulong invocationId, byte[] frame, TimeSpan timeout)
-    {
-        var waiter = new Waiter();
-        _waiters[invocationId] = waiter;
-        try
-        {
-            Send(frame);
-            return waiter.Wait(timeout) ? waiter.Reply : HostCallReply.Error(AbiCodes.Timeout);
-        }
-        finally
-        {
-            _waiters.TryRemove(invocationId, out _);
-        }
-    }
-
-    /// <summary>One call's reply slot. A late reply (after the wait timed out) completes it harmlessly.</summary>
-    private sealed class Waiter
-    {
-        // A reply takes 30-60 µs; spinning through the first part saves the guest thread's own wake-up (about 10 µs of
-        // round trip measured with `--hostcalls`) without holding a core for long when the host is slow.
-        private static readonly long SpinTicks = Stopwatch.Frequency * 25 / 1_000_000;
-        private readonly object _gate = new();
-        private bool _done;
-
-        public HostCallReply Reply { get; private set; }
-
-        public void Complete(HostCallReply reply)
-        {
-            lock (_gate)
-            {
-                Reply = reply;
-                Volatile.Write(ref _done, true);
-                Monitor.PulseAll(_gate);
-            }
-        }
-
-        public bool Wait(TimeSpan timeout)
-        {
-            var spinner = new SpinWait();
-            var spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
-            while (!Volatile.Read(ref _done) && Stopwatch.GetTimestamp() < spinUntil)
-            {
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
-
-            var until = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            lock (_gate)
-            {
-                while (!_done)
-                {
-                    var left = until - Environment.TickCount64;
-                    if (left <= 0 || !Monitor.Wait(_gate, (int)Math.Min(left, int.MaxValue)))
-                    {
-                        return _done;
-                    }
-                }
-
-                return true;
-            }
-        }
-    }
-
     /// <summary>Frames an invocation emits before its result, written together with it (or earlier once they pile up).</summary>
-    private sealed class Outbox(WorkerHost host) : IGuestChannel
+    private sealed class Outbox(WorkerHost host, CallLine line) : IGuestChannel
     {
         private const int FlushBytes = 16 * 1024;
         private readonly List<byte[]> _frames = [];
@@ -279,7 +199,16 @@ internal sealed class WorkerHost(string socketPath, byte[] secret, int concurren
                 _bytes = 0;
             }
 
-            return host.Call(invocationId, frame, timeout);
+            try
+            {
+                return line.Call(invocationId, frame, timeout);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ProtocolException)
+            {
+                // The line is broken, and with it this worker: the host replaces it.
+                host.Fail(ex);
+                return HostCallReply.Error(AbiCodes.Internal);
+            }
         }
 
         public void SendWith(byte[] last) => host.Send(_frames.Count == 0 ? last : Concat(last));
