@@ -43,8 +43,17 @@ public static class GatewayModule
     /// itself (<see cref="ICallerAuthenticator"/>), a key cache lookup instead of two scheme handlers and a claims
     /// principal per call.
     /// </summary>
-    public static IApplicationBuilder UseCallerAuthentication(this IApplicationBuilder app) =>
+    public static IApplicationBuilder UseCallerAuthentication(this IApplicationBuilder app)
+    {
         app.UseWhen(context => !context.Request.Path.StartsWithSegments(GatewayPath), branch => branch.UseAuthentication());
+        // UseAuthentication marks only the branch's copy of the properties; without the mark on the application itself,
+        // WebApplication adds a second authentication middleware, for every path, in front of the whole pipeline.
+        app.Properties[AuthenticationMiddlewareSetKey] = true;
+        return app;
+    }
+
+    /// <summary>The mark <c>UseAuthentication</c> leaves (ASP.NET Core's <c>AuthAppBuilderExtensions</c>).</summary>
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     /// <summary>The extension front door, <c>/api/ext/{extensionId}/{**path}</c>, <c>/healthz</c>, invocation records and
     /// per-install CORS allowlists.</summary>
