@@ -43,26 +43,36 @@ internal static class EndpointMatcher
 
     private static List<KeyValuePair<string, string>>? MatchPath(EndpointSpec endpoint, IReadOnlyList<string> segments)
     {
-        var pattern = endpoint.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (pattern.Length != segments.Count)
-        {
-            return null;
-        }
-
+        // Walked in place: this runs for every declared endpoint on every call, and splitting allocated each time.
+        var pattern = endpoint.Path.AsSpan();
         var parameters = new List<KeyValuePair<string, string>>();
-        for (var i = 0; i < pattern.Length; i++)
+        var i = 0;
+        foreach (var range in pattern.Split('/'))
         {
-            if (pattern[i].StartsWith(':'))
+            var part = pattern[range];
+            if (part.IsEmpty)
             {
-                parameters.Add(new(pattern[i][1..], segments[i]));
+                continue;
             }
-            else if (!string.Equals(pattern[i], segments[i], StringComparison.Ordinal))
+
+            if (i >= segments.Count)
             {
                 return null;
             }
+
+            if (part[0] == ':')
+            {
+                parameters.Add(new(part[1..].ToString(), segments[i]));
+            }
+            else if (!part.SequenceEqual(segments[i]))
+            {
+                return null;
+            }
+
+            i++;
         }
 
-        return parameters;
+        return i == segments.Count ? parameters : null;
     }
 
     /// <summary>The endpoint's own limits, else the manifest's, clamped to the operator's caps by the runner.</summary>

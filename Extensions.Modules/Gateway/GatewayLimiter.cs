@@ -11,7 +11,7 @@ namespace Extensions.Modules.Gateway;
 internal sealed class GatewayLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? _tenants;
-    private readonly PartitionedRateLimiter<string>? _installs;
+    private readonly PartitionedRateLimiter<InstallKey>? _installs;
     private readonly PartitionedRateLimiter<string>? _concurrency;
     private readonly PartitionedRateLimiter<EndpointKey> _endpoints;
     private readonly int _installCap;
@@ -32,37 +32,44 @@ internal sealed class GatewayLimiter : IDisposable
         }));
         if (o.TenantRequestsPerSecond > 0)
         {
-            _tenants = Buckets(o.TenantRequestsPerSecond, o.TenantBurst);
+            _tenants = Buckets<string>(o.TenantRequestsPerSecond, o.TenantBurst);
         }
 
         if (o.InstallRequestsPerSecond > 0)
         {
-            _installs = Buckets(o.InstallRequestsPerSecond, o.InstallBurst);
+            _installs = Buckets<InstallKey>(o.InstallRequestsPerSecond, o.InstallBurst);
         }
 
         if (o.MaxConcurrentPerTenant > 0)
         {
-            _concurrency = PartitionedRateLimiter.Create<string, string>(tenant => RateLimitPartition.GetConcurrencyLimiter(tenant,
-                _ => new ConcurrencyLimiterOptions { PermitLimit = o.MaxConcurrentPerTenant, QueueLimit = 0 }), StringComparer.Ordinal);
+            var permits = new ConcurrencyLimiterOptions { PermitLimit = o.MaxConcurrentPerTenant, QueueLimit = 0 };
+            Func<string, RateLimiter> create = _ => new ConcurrencyLimiter(permits);
+            _concurrency = PartitionedRateLimiter.Create<string, string>(tenant => new RateLimitPartition<string>(tenant, create), StringComparer.Ordinal);
         }
     }
 
     // The partitioned limiter replenishes every bucket from one timer; a timer per bucket would cost more than it buys.
-    private static PartitionedRateLimiter<string> Buckets(int perSecond, int burst) =>
-        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+    // The partitions' factory is made once: the limiter asks for a partition on every call, and the
+    // RateLimitPartition.Get… helpers allocate a new factory each time.
+    private static PartitionedRateLimiter<TKey> Buckets<TKey>(int perSecond, int burst) where TKey : notnull
+    {
+        var options = new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(burst, 1),
             TokensPerPeriod = perSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
             AutoReplenishment = false,
-        }), StringComparer.Ordinal);
+        };
+        Func<TKey, RateLimiter> create = _ => new TokenBucketRateLimiter(options);
+        return PartitionedRateLimiter.Create<TKey, TKey>(key => new RateLimitPartition<TKey>(key, create));
+    }
 
     /// <returns>Null when the tenant may go on, else the seconds to wait before retrying.</returns>
     public int? TryTenant(string tenantId) => Take(_tenants, tenantId);
 
     /// <returns>Null when the install may go on, else the seconds to wait before retrying.</returns>
-    public int? TryInstall(string tenantId, string installId) => Take(_installs, tenantId + "\n" + installId);
+    public int? TryInstall(string tenantId, string installId) => Take(_installs, new InstallKey(tenantId, installId));
 
     /// <summary>An endpoint that declares its own <c>requestsPerSecond</c>: its bucket per install, capped by the operator's install rate.</summary>
     /// <returns>Null when the call may go on, else the seconds to wait before retrying.</returns>
@@ -73,6 +80,8 @@ internal sealed class GatewayLimiter : IDisposable
     }
 
     private readonly record struct EndpointKey(string InstallId, string Endpoint, int Rate);
+
+    private readonly record struct InstallKey(string TenantId, string InstallId);
 
     /// <summary>A slot among the tenant's invocations in flight, or null when they are all taken. Dispose it when done.</summary>
     public IDisposable? TryEnter(string tenantId)

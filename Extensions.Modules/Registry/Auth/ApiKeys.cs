@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,7 +14,10 @@ namespace Extensions.Modules.Registry.Auth;
 internal sealed class ApiKeys(RegistryStore store)
 {
     public const string Prefix = "ext_";
-    private readonly ConcurrentDictionary<string, (long Generation, CallerIdentity? Caller)> _cache = new(StringComparer.Ordinal);
+    private const int MaxLength = 128;
+
+    // Keyed by the key's SHA-256 as numbers, so that a lookup that hits allocates nothing (it runs on every gateway call).
+    private readonly ConcurrentDictionary<Digest, (long Generation, CallerIdentity? Caller)> _cache = new();
 
     public async Task<(string KeyId, string Key)> CreateAsync(string tenantId, string kind, string name, CancellationToken ct)
     {
@@ -24,30 +28,62 @@ internal sealed class ApiKeys(RegistryStore store)
         return (id, key);
     }
 
+    /// <summary>The caller a key stands for, when the cache knows it (as of the registry's latest change).</summary>
+    /// <returns>False when the store must be asked (<see cref="AuthenticateAsync"/>).</returns>
+    public bool TryCached(ReadOnlySpan<char> presented, out CallerIdentity? caller)
+    {
+        caller = null;
+        if (!presented.StartsWith(Prefix, StringComparison.Ordinal) || presented.Length > MaxLength)
+        {
+            return true;
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        if (_cache.TryGetValue(DigestOf(presented, hash), out var cached) && cached.Generation == store.Generation)
+        {
+            caller = cached.Caller;
+            return true;
+        }
+
+        return false;
+    }
+
     public async ValueTask<CallerIdentity?> AuthenticateAsync(string presented, CancellationToken ct)
     {
-        if (!presented.StartsWith(Prefix, StringComparison.Ordinal) || presented.Length > 128)
+        if (!presented.StartsWith(Prefix, StringComparison.Ordinal) || presented.Length > MaxLength)
         {
             return null;
         }
 
-        var hash = Hash(presented);
+        var hash = new byte[SHA256.HashSizeInBytes];
+        var digest = DigestOf(presented, hash);
         var generation = store.Generation;
-        if (_cache.TryGetValue(hash, out var cached) && cached.Generation == generation)
+        if (_cache.TryGetValue(digest, out var cached) && cached.Generation == generation)
         {
             return cached.Caller;
         }
 
-        var row = await store.FindApiKeyAsync(hash, ct);
+        var row = await store.FindApiKeyAsync(Convert.ToHexStringLower(hash), ct);
         var caller = row is { RevokedAt: null } ? new CallerIdentity(row.TenantId, row.Id, row.Kind, row.Name) : null;
         if (_cache.Count > 10_000)
         {
             _cache.Clear();
         }
 
-        _cache[hash] = (generation, caller);
+        _cache[digest] = (generation, caller);
         return caller;
     }
 
     private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>SHA-256 of the key's UTF-8 into <paramref name="hash"/>, and the same as a dictionary key.</summary>
+    private static Digest DigestOf(ReadOnlySpan<char> presented, Span<byte> hash)
+    {
+        Span<byte> utf8 = stackalloc byte[MaxLength * 3];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(presented, utf8)], hash);
+        return new Digest(BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]), BinaryPrimitives.ReadUInt64LittleEndian(hash[24..]));
+    }
+
+    private readonly record struct Digest(ulong A, ulong B, ulong C, ulong D);
 }

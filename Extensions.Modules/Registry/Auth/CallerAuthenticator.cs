@@ -34,7 +34,8 @@ internal sealed class CallerAuthenticator(ApiKeys keys) : ICallerAuthenticator
             return null;
         }
 
-        return await keys.AuthenticateAsync(value[Bearer.Length..].Trim(), context.RequestAborted);
+        var presented = value.AsSpan(Bearer.Length).Trim();
+        return keys.TryCached(presented, out var known) ? known : await keys.AuthenticateAsync(presented.ToString(), context.RequestAborted);
     }
 
     public Task ChallengeAsync(HttpContext context) => context.ChallengeAsync(CallerIdentity.DefaultScheme);
