@@ -17,7 +17,8 @@ using Extensions.Modules.Runner.Worker;
 // Other modes: --gateway N (N rounds of gateway vs pool API, p50/p99 at c=1 and c=32),
 //              --profile N (steady c=32 load for `perf record`, prints host and worker pids),
 //              --recorder N (cost of writing N invocation records),
-//              --hostcalls ROUNDS (capability round trip guest→worker→host→worker→guest vs an in-worker import).
+//              --hostcalls ROUNDS (capability round trip guest→worker→host→worker→guest vs an in-worker import),
+//              --raw ROUNDS (only the pool-vs-direct invocation cost, on idle workers).
 var seconds = Arg("--seconds", 5);
 var rounds = Arg("--rounds", 2);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -67,6 +68,12 @@ try
     if (Arg("--hostcalls", 0) is var hostCallRounds and > 0)
     {
         await HostCallCostAsync(app.Services, hostCallRounds);
+        return;
+    }
+
+    if (Arg("--raw", 0) is var rawRounds and > 0)
+    {
+        await RawWorkerCostAsync(app.Services, rawRounds);
         return;
     }
 
