@@ -29,6 +29,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private long _nextId;
     private int _dead;
     private int _disposed;
+    private Timer? _watchdog;
 
     public WorkerConnection(int slot, RunnerOptions options, IHostCalls hostCalls, ILogger logger)
     {
@@ -153,6 +154,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             new Thread(() => CallLoop(line)) { IsBackground = true, Name = $"worker-{Slot}-calls-{line.Index}" }.Start();
         }
 
+        // One timer per worker looks for invocations past their deadline and grace, instead of a timer per invocation.
+        var sweep = TimeSpan.FromMilliseconds(Math.Clamp(_options.WatchdogGraceMs / 4, 10, 250));
+        _watchdog = new Timer(_ => Watch(), null, sweep, sweep);
         Log.WorkerStarted(_logger, Slot, _process.Id);
     }
 
@@ -294,20 +298,10 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 return InvocationResult.Failed(InvocationOutcome.RunnerCrashed, "worker is not running");
             }
 
+            // The epoch stops the guest at its deadline; past deadline + grace the worker itself is stuck (see Watch).
+            pending.WatchdogAt = Environment.TickCount64 + request.Limits.TimeoutMs + _options.WatchdogGraceMs;
             Send(Messages.Execute(id, request, artifactHash, artifactPath));
-
-            // The epoch stops the guest at its deadline; past deadline + grace the worker itself is stuck.
-            try
-            {
-                return await pending.Completion.Task.WaitAsync(
-                    TimeSpan.FromMilliseconds(request.Limits.TimeoutMs + _options.WatchdogGraceMs), cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                Log.WorkerStuck(_logger, Slot, ProcessId, id);
-                Kill();
-                return InvocationResult.Failed(InvocationOutcome.Timeout, "worker did not answer by the deadline and was replaced");
-            }
+            return await (cancellationToken.CanBeCanceled ? pending.Completion.Task.WaitAsync(cancellationToken) : pending.Completion.Task);
         }
         catch (IOException ex)
         {
@@ -585,6 +579,24 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>An invocation the worker has not answered by its deadline and grace ends as a timeout, and the worker,
+    /// stuck in it, is replaced (its other invocations fail with <see cref="InvocationOutcome.RunnerCrashed"/>).</summary>
+    private void Watch()
+    {
+        var now = Environment.TickCount64;
+        foreach (var (id, pending) in _pending)
+        {
+            // Taken out first, so that the kill does not answer it as crashed; answered last, because its caller's
+            // continuation runs right here.
+            if (now >= pending.WatchdogAt && !pending.Completion.Task.IsCompleted && _pending.TryRemove(id, out _))
+            {
+                Log.WorkerStuck(_logger, Slot, ProcessId, id);
+                Kill();
+                pending.Completion.TrySetResult(InvocationResult.Failed(InvocationOutcome.Timeout, "worker did not answer by the deadline and was replaced"));
+            }
+        }
+    }
+
     private void MarkDead(string reason)
     {
         if (Interlocked.Exchange(ref _dead, 1) != 0)
@@ -608,6 +620,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             compile.TrySetException(new IOException($"worker {ProcessId} exited while compiling: {reason}"));
         }
 
+        _watchdog?.Dispose();
         _exited.TrySetResult();
     }
 
@@ -741,6 +754,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         private int _logBytes;
 
         public InvocationRequest Request { get; } = request;
+
+        /// <summary>When the watchdog gives up on the worker (<see cref="Environment.TickCount64"/>).</summary>
+        public long WatchdogAt { get; set; } = long.MaxValue;
 
         /// <summary>The dispatch span this invocation runs under, if traced: capability calls become its children.</summary>
         public ActivityContext TraceParent { get; } = Activity.Current?.Context ?? default;
