@@ -5,13 +5,27 @@ namespace Extensions.Modules.Runner.Pool;
 /// wait in per-tenant queues served round robin, so one tenant's flood cannot starve another; each tenant's queue and the
 /// whole backlog are bounded, and an invocation that cannot get a slot before its deadline is refused as overloaded.
 /// </summary>
-internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerConnection>> workers)
+internal sealed class Scheduler : IDisposable
 {
+    private readonly RunnerOptions options;
+    private readonly Func<IEnumerable<WorkerConnection>> workers;
     private readonly Lock _lock = new();
     private readonly Dictionary<WorkerConnection, int> _busy = [];
     private readonly Dictionary<string, Queue<Waiter>> _queues = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _ring = new();
+    private readonly Timer _expiry;
     private int _queued;
+
+    public Scheduler(RunnerOptions options, Func<IEnumerable<WorkerConnection>> workers)
+    {
+        this.options = options;
+        this.workers = workers;
+        // One timer refuses the waiters whose wait is over, instead of a timer per queued invocation.
+        var sweep = TimeSpan.FromMilliseconds(Math.Clamp(options.MaxQueueWaitMs / 8, 10, 100));
+        _expiry = new Timer(_ => Expire(), null, sweep, sweep);
+    }
+
+    public void Dispose() => _expiry.Dispose();
 
     /// <summary>A slot on a worker, or <c>null</c> when the invocation is refused (backlog full or no slot before <paramref name="wait"/>).</summary>
     public async Task<WorkerConnection?> AcquireAsync(string tenant, TimeSpan wait, CancellationToken cancellationToken)
@@ -25,29 +39,38 @@ internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerCo
                 return free;
             }
 
+            if (wait <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
             var queue = QueueOf(tenant);
             if (_queued >= options.MaxQueuedInvocations || queue.Count >= options.MaxQueuedPerTenant)
             {
                 return null;
             }
 
-            waiter = new Waiter();
+            waiter = new Waiter(Environment.TickCount64 + (long)wait.TotalMilliseconds);
             queue.Enqueue(waiter);
             _queued++;
         }
 
         try
         {
-            return await waiter.Slot.Task.WaitAsync(wait, cancellationToken);
+            // Null when the wait ran out (see Expire).
+            return await (cancellationToken.CanBeCanceled ? waiter.Slot.Task.WaitAsync(cancellationToken) : waiter.Slot.Task);
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        catch (OperationCanceledException)
         {
             lock (_lock)
             {
                 if (waiter.Slot.Task.IsCompletedSuccessfully)
                 {
                     // Granted just as we gave up: hand the slot back.
-                    Release(waiter.Slot.Task.Result);
+                    if (waiter.Slot.Task.Result is { } granted)
+                    {
+                        Release(granted);
+                    }
                 }
                 else
                 {
@@ -56,12 +79,32 @@ internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerCo
                 }
             }
 
-            if (ex is OperationCanceledException)
-            {
-                throw;
-            }
+            throw;
+        }
+    }
 
-            return null;
+    /// <summary>Refuses the queued invocations that waited their whole time; they stay in their queue, skipped, until pumped.</summary>
+    private void Expire()
+    {
+        if (Volatile.Read(ref _queued) == 0)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        lock (_lock)
+        {
+            foreach (var queue in _queues.Values)
+            {
+                foreach (var waiter in queue)
+                {
+                    if (!waiter.Abandoned && now >= waiter.Deadline)
+                    {
+                        waiter.Abandoned = true;
+                        waiter.Slot.TrySetResult(null);
+                    }
+                }
+            }
         }
     }
 
@@ -160,9 +203,10 @@ internal sealed class Scheduler(RunnerOptions options, Func<IEnumerable<WorkerCo
 
     private void Take(WorkerConnection worker) => _busy[worker] = _busy.GetValueOrDefault(worker) + 1;
 
-    private sealed class Waiter
+    private sealed class Waiter(long deadline)
     {
-        public TaskCompletionSource<WorkerConnection> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long Deadline { get; } = deadline;
+        public TaskCompletionSource<WorkerConnection?> Slot { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public bool Abandoned { get; set; }
     }
 }

@@ -229,6 +229,7 @@ internal sealed partial class WorkerPool : BackgroundService, IExtensionRunner
         await base.StopAsync(cancellationToken);
         await Task.WhenAll(_slots.Where(w => w is not null).Select(w => w!.DisposeAsync().AsTask())
             .Concat(_retiring.Keys.Select(w => w.DisposeAsync().AsTask())));
+        _scheduler.Dispose();
     }
 
     private static partial class Log
