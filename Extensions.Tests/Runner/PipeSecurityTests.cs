@@ -49,27 +49,18 @@ public sealed class PipeSecurityTests
         Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains("wrong secret", StringComparison.Ordinal)), Is.True);
     }
 
-    [Test]
-    public async Task WorkerWithTheRightSecret_ButAWrongOneOnACallLine_IsRefused()
+    // "impostor": another process (the worker's child) connects in the worker's place, with the right secret.
+    // "wrong-line-secret": the worker's Hello is right, but a call line presents another secret.
+    [TestCase("impostor", "connected in place of worker")]
+    [TestCase("wrong-line-secret", "wrong secret or index on a call line")]
+    public async Task AConnectionThatIsNotTheWorkersOwn_IsRefused_EvenAfterTheRightSecret(string mode, string expectedLog)
     {
-        await using var platform = await StartWithFakeWorkersAsync("wrong-line-secret");
+        await using var platform = await StartWithFakeWorkersAsync(mode);
 
         using var health = await platform.Client(null).GetAsync("/healthz");
 
         Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains("wrong secret or index on a call line", StringComparison.Ordinal)), Is.True,
-            string.Join("\n", platform.Logs.Entries.Select(e => e.Message)));
-    }
-
-    [Test]
-    public async Task AnotherProcessConnectingInPlaceOfTheWorker_IsRefused_EvenWithTheRightSecret()
-    {
-        await using var platform = await StartWithFakeWorkersAsync("impostor");
-
-        using var health = await platform.Client(null).GetAsync("/healthz");
-
-        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains("connected in place of worker", StringComparison.Ordinal)), Is.True,
+        Assert.That(platform.Logs.Entries.Any(e => e.Message.Contains(expectedLog, StringComparison.Ordinal)), Is.True,
             string.Join("\n", platform.Logs.Entries.Select(e => e.Message)));
     }
 

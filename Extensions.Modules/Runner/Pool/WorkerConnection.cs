@@ -345,98 +345,74 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     /// The read loop runs on its own thread with blocking reads: a frame wakes exactly this thread, which completes the
     /// invocation; the caller's continuation then runs inline here (see <see cref="Pending.Completion"/>).
     /// </summary>
-    private void ReadLoop()
+    private void ReadLoop() => Pump(_pipe!, 64 * 1024, "pipe closed", frame =>
     {
-        string reason = "pipe closed";
-        // Buffered: one read usually brings a frame's header and payload, often several frames.
-        var input = new BufferedStream(_pipe!, 64 * 1024);
-        try
+        var (kind, id, payload) = frame;
+        if (kind == FrameKind.Pong)
         {
-            while (!_stopping.IsCancellationRequested)
-            {
-                var frame = FrameCodec.Read(input, _options.MaxFrameBytes);
-                if (frame is null)
-                {
-                    break;
-                }
-
-                var (kind, id, payload) = frame.Value;
-                if (kind == FrameKind.Pong)
-                {
-                    Stats = Messages.ReadPong(payload.Span);
-                    Interlocked.Exchange(ref _lastPong, Environment.TickCount64);
-                    continue;
-                }
-
-                if (kind == FrameKind.Compiled)
-                {
-                    if (_compiles.TryGetValue(id, out var compile))
-                    {
-                        compile.TrySetResult(Messages.ReadCompiled(payload.Span));
-                    }
-
-                    continue;
-                }
-
-                // Ids the host never minted (or already finished) are ignored: a worker cannot act for another invocation.
-                if (!_pending.TryGetValue(id, out var pending))
-                {
-                    continue;
-                }
-
-                switch (kind)
-                {
-                    case FrameKind.Result:
-                        pending.Completion.TrySetResult(Messages.ReadResult(payload.Span));
-                        break;
-                    case FrameKind.HostCall:
-                        HandleHostCall(id, pending, payload.Span, null);
-                        break;
-                    default:
-                        throw new ProtocolException($"unexpected frame {kind} from a worker");
-                }
-            }
-        }
-        catch (Exception ex) when (ex is ProtocolException or IOException or ObjectDisposedException)
-        {
-            reason = _stopping.IsCancellationRequested ? "stopping" : ex.Message;
-            if (!_stopping.IsCancellationRequested)
-            {
-                Log.WorkerProtocolError(_logger, Slot, ProcessId, ex.Message);
-            }
+            Stats = Messages.ReadPong(payload.Span);
+            Interlocked.Exchange(ref _lastPong, Environment.TickCount64);
+            return;
         }
 
-        MarkDead(reason);
-    }
+        if (kind == FrameKind.Compiled)
+        {
+            if (_compiles.TryGetValue(id, out var compile))
+            {
+                compile.TrySetResult(Messages.ReadCompiled(payload.Span));
+            }
+
+            return;
+        }
+
+        // Ids the host never minted (or already finished) are ignored: a worker cannot act for another invocation.
+        if (!_pending.TryGetValue(id, out var pending))
+        {
+            return;
+        }
+
+        switch (kind)
+        {
+            case FrameKind.Result:
+                pending.Completion.TrySetResult(Messages.ReadResult(payload.Span));
+                break;
+            case FrameKind.HostCall:
+                HandleHostCall(id, pending, payload.Span, null);
+                break;
+            default:
+                throw new ProtocolException($"unexpected frame {kind} from a worker");
+        }
+    });
 
     /// <summary>
     /// One call line's reader, on its own thread with blocking reads like <see cref="ReadLoop"/>: a capability call that
     /// completes synchronously is answered from here, so a call costs this thread's wake-up and the guest thread's.
     /// </summary>
-    private void CallLoop(HostLine line)
+    private void CallLoop(HostLine line) => Pump(line.Stream, 16 * 1024, "call line closed", frame =>
     {
-        var reason = "call line closed";
-        var input = new BufferedStream(line.Stream, 16 * 1024);
+        var (kind, id, payload) = frame;
+        if (kind != FrameKind.HostCall)
+        {
+            throw new ProtocolException($"unexpected frame {kind} on a call line");
+        }
+
+        if (_pending.TryGetValue(id, out var pending))
+        {
+            HandleHostCall(id, pending, payload.Span, line);
+        }
+    });
+
+    /// <summary>Reads frames on the calling (dedicated) thread until the stream ends or breaks the protocol; then the
+    /// worker is gone. Buffered: one read usually brings a frame's header and payload, often several frames.</summary>
+    private void Pump(Stream stream, int bufferBytes, string endReason, Action<Frame> handle)
+    {
+        var reason = endReason;
+        var input = new BufferedStream(stream, bufferBytes);
         try
         {
-            while (!_stopping.IsCancellationRequested)
+            while (!_stopping.IsCancellationRequested && FrameCodec.Read(input, _options.MaxFrameBytes) is { } frame)
             {
-                var frame = FrameCodec.Read(input, _options.MaxFrameBytes);
-                if (frame is null)
-                {
-                    break;
-                }
-
-                var (kind, id, payload) = frame.Value;
-                if (kind != FrameKind.HostCall)
-                {
-                    throw new ProtocolException($"unexpected frame {kind} on a call line");
-                }
-
-                if (_pending.TryGetValue(id, out var pending))
-                {
-                    HandleHostCall(id, pending, payload.Span, line);
-                }
+                handle(frame);
             }
         }
         catch (Exception ex) when (ex is ProtocolException or IOException or ObjectDisposedException)
