@@ -7,8 +7,8 @@ namespace Extensions.Modules.Runner.Pool;
 /// </summary>
 internal sealed class Scheduler : IDisposable
 {
-    private readonly RunnerOptions options;
-    private readonly Func<IEnumerable<WorkerConnection>> workers;
+    private readonly RunnerOptions _options;
+    private readonly Func<IEnumerable<WorkerConnection>> _workers;
     private readonly Lock _lock = new();
     private readonly Dictionary<WorkerConnection, int> _busy = [];
     private readonly Dictionary<string, Queue<Waiter>> _queues = new(StringComparer.Ordinal);
@@ -18,8 +18,8 @@ internal sealed class Scheduler : IDisposable
 
     public Scheduler(RunnerOptions options, Func<IEnumerable<WorkerConnection>> workers)
     {
-        this.options = options;
-        this.workers = workers;
+        _options = options;
+        _workers = workers;
         // One timer refuses the waiters whose wait is over, instead of a timer per queued invocation.
         var sweep = TimeSpan.FromMilliseconds(Math.Clamp(options.MaxQueueWaitMs / 8, 10, 100));
         _expiry = new Timer(_ => Expire(), null, sweep, sweep);
@@ -45,7 +45,7 @@ internal sealed class Scheduler : IDisposable
             }
 
             var queue = QueueOf(tenant);
-            if (_queued >= options.MaxQueuedInvocations || queue.Count >= options.MaxQueuedPerTenant)
+            if (_queued >= _options.MaxQueuedInvocations || queue.Count >= _options.MaxQueuedPerTenant)
             {
                 return null;
             }
@@ -183,7 +183,7 @@ internal sealed class Scheduler : IDisposable
     {
         WorkerConnection? best = null;
         var bestBusy = int.MaxValue;
-        foreach (var worker in workers())
+        foreach (var worker in _workers())
         {
             if (!worker.Accepting)
             {
@@ -191,7 +191,7 @@ internal sealed class Scheduler : IDisposable
             }
 
             var busy = _busy.GetValueOrDefault(worker);
-            if (busy < options.ConcurrencyPerWorker && busy < bestBusy)
+            if (busy < _options.ConcurrencyPerWorker && busy < bestBusy)
             {
                 best = worker;
                 bestBusy = busy;
