@@ -50,19 +50,15 @@ internal sealed class ApiKeys(RegistryStore store)
 
     public async ValueTask<CallerIdentity?> AuthenticateAsync(string presented, CancellationToken ct)
     {
-        if (!presented.StartsWith(Prefix, StringComparison.Ordinal) || presented.Length > MaxLength)
+        if (TryCached(presented, out var known))
         {
-            return null;
+            return known;
         }
 
+        // A miss: the key is well formed (TryCached answers every other case), and the store is asked by its hash.
         var hash = new byte[SHA256.HashSizeInBytes];
         var digest = DigestOf(presented, hash);
         var generation = store.Generation;
-        if (_cache.TryGetValue(digest, out var cached) && cached.Generation == generation)
-        {
-            return cached.Caller;
-        }
-
         var row = await store.FindApiKeyAsync(Convert.ToHexStringLower(hash), ct);
         var caller = row is { RevokedAt: null } ? new CallerIdentity(row.TenantId, row.Id, row.Kind, row.Name) : null;
         if (_cache.Count > 10_000)
