@@ -19,10 +19,8 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<ulong, Pending> _pending = new();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<(byte[]?, string)>> _compiles = new();
-    private readonly Lock _writeLock = new();
     private readonly CancellationTokenSource _stopping = new();
-    private Socket? _socket;
-    private NetworkStream? _pipe;
+    private HostLine? _main;
     private HostLine[] _lines = [];
     private Process? _process;
     private int _reading;
@@ -149,9 +147,10 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 Volatile.Write(ref _reading, 0);
             }
         }) { IsBackground = true, Name = $"worker-{Slot}-reader" }.Start();
-        foreach (var line in _lines)
+        for (var i = 0; i < _lines.Length; i++)
         {
-            new Thread(() => CallLoop(line)) { IsBackground = true, Name = $"worker-{Slot}-calls-{line.Index}" }.Start();
+            var line = _lines[i];
+            new Thread(() => CallLoop(line)) { IsBackground = true, Name = $"worker-{Slot}-calls-{i}" }.Start();
         }
 
         // One timer per worker looks for invocations past their deadline and grace, instead of a timer per invocation.
@@ -164,9 +163,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     /// <returns>The worker's engine fingerprint.</returns>
     private string Connect(Socket listener, byte[] secret, long deadline, CancellationToken cancellationToken)
     {
-        _socket = Accept(listener, deadline, cancellationToken);
-        _pipe = new NetworkStream(_socket, ownsSocket: true);
-        var hello = ReadFirstFrame(_socket, _pipe, deadline);
+        var socket = Accept(listener, deadline, cancellationToken);
+        _main = new HostLine(new NetworkStream(socket, ownsSocket: true));
+        var hello = ReadFirstFrame(socket, _main.Stream, deadline);
         if (hello.Kind != FrameKind.Hello)
         {
             throw new ProtocolException($"expected Hello, got {hello.Kind}");
@@ -184,9 +183,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         {
             for (var i = 0; i < lines.Length; i++)
             {
-                var socket = Accept(listener, deadline, cancellationToken);
-                var stream = new NetworkStream(socket, ownsSocket: true);
-                var first = ReadFirstFrame(socket, stream, deadline);
+                var lineSocket = Accept(listener, deadline, cancellationToken);
+                var stream = new NetworkStream(lineSocket, ownsSocket: true);
+                var first = ReadFirstFrame(lineSocket, stream, deadline);
                 var (linePresented, index) = first.Kind == FrameKind.CallLine ? Messages.ReadCallLine(first.Payload.Span) : ([], -1);
                 if (!CryptographicOperations.FixedTimeEquals(linePresented, secret) || index < 0 || index >= lines.Length || lines[index] is not null)
                 {
@@ -194,7 +193,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                     throw new ProtocolException("worker presented a wrong secret or index on a call line");
                 }
 
-                lines[index] = new HostLine(index, stream);
+                lines[index] = new HostLine(stream);
             }
         }
         catch
@@ -321,23 +320,20 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     /// </summary>
     private void Send(byte[] frame)
     {
-        lock (_writeLock)
+        try
         {
-            try
-            {
-                _pipe!.Write(frame);
-            }
-            catch (IOException)
-            {
-                // A frame may be half written: nothing more can be sent on this pipe.
-                Kill();
-                throw;
-            }
-            catch (ObjectDisposedException ex)
-            {
-                // Killed since the caller checked IsAlive: callers handle a lost worker as an IOException.
-                throw new IOException("the worker's pipe is closed", ex);
-            }
+            _main!.Send(frame);
+        }
+        catch (IOException)
+        {
+            // A frame may be half written: nothing more can be sent on this pipe.
+            Kill();
+            throw;
+        }
+        catch (ObjectDisposedException ex)
+        {
+            // Killed since the caller checked IsAlive: callers handle a lost worker as an IOException.
+            throw new IOException("the worker's pipe is closed", ex);
         }
     }
 
@@ -345,7 +341,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     /// The read loop runs on its own thread with blocking reads: a frame wakes exactly this thread, which completes the
     /// invocation; the caller's continuation then runs inline here (see <see cref="Pending.Completion"/>).
     /// </summary>
-    private void ReadLoop() => Pump(_pipe!, 64 * 1024, "pipe closed", frame =>
+    private void ReadLoop() => Pump(_main!.Stream, 64 * 1024, "pipe closed", frame =>
     {
         var (kind, id, payload) = frame;
         if (kind == FrameKind.Pong)
@@ -615,18 +611,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
             // Already gone.
         }
 
-        try
-        {
-            // Wakes the read loop if it is blocked in a read.
-            _socket?.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Not connected yet, or already closed.
-        }
-
-        _pipe?.Dispose();
-        _socket?.Dispose();
+        _main?.Dispose();
         foreach (var line in _lines)
         {
             line.Dispose();
@@ -685,12 +670,12 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>The host's end of one call line: capability calls of one serving thread of the worker, and their replies.</summary>
-    private sealed class HostLine(int index, NetworkStream stream) : IDisposable
+    /// <summary>The host's end of one connection to the worker: the main one, or the call line of one of its serving
+    /// threads (that thread's capability calls and their replies).</summary>
+    private sealed class HostLine(NetworkStream stream) : IDisposable
     {
         private readonly Lock _writeLock = new();
 
-        public int Index { get; } = index;
         public NetworkStream Stream { get; } = stream;
 
         /// <summary>Blocking, like every use of these sockets; an async call would make the socket non-blocking for good.</summary>
@@ -706,12 +691,12 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         {
             try
             {
-                // Wakes the line's reader if it is blocked in a read.
+                // Wakes the connection's reader if it is blocked in a read.
                 Stream.Socket.Shutdown(SocketShutdown.Both);
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
-                // Already closed.
+                // Not connected yet, or already closed.
             }
 
             Stream.Dispose();
@@ -730,6 +715,9 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         private int _logBytes;
 
         public InvocationRequest Request { get; } = request;
+
+        /// <summary>Milliseconds left before the invocation's deadline (negative past it).</summary>
+        private long RemainingMs => Request.Limits.TimeoutMs - (Environment.TickCount64 - _started);
 
         /// <summary>When the watchdog gives up on the worker (<see cref="Environment.TickCount64"/>).</summary>
         public long WatchdogAt { get; set; } = long.MaxValue;
@@ -776,7 +764,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                     return AbiCodes.Limit;
                 }
 
-                if (Request.Limits.TimeoutMs - (Environment.TickCount64 - _started) <= 0)
+                if (RemainingMs <= 0)
                 {
                     return AbiCodes.Timeout;
                 }
@@ -799,7 +787,7 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
                 if (_calls is { } calls && !_armed)
                 {
                     _armed = true;
-                    calls.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, Request.Limits.TimeoutMs - (Environment.TickCount64 - _started))));
+                    calls.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, RemainingMs)));
                 }
             }
         }
