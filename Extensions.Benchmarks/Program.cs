@@ -16,7 +16,7 @@ using Extensions.Modules.Runner.Worker;
 // (--warmup is the most seconds to wait for tiered JIT to settle before measuring; on 2 busy cores it takes about a minute.)
 // Other modes: --gateway N (N rounds of gateway vs pool API, p50/p99 at c=1 and c=32),
 //              --profile N (steady c=32 load for `perf record`, prints host and worker pids),
-//              --recorder N (cost of writing N invocation records),
+//              --recorder SECONDS [--rate R] (the database writers' CPU per request: an invocation record and a log line),
 //              --hostcalls ROUNDS (capability round trip guest→worker→host→worker→guest vs an in-worker import),
 //              --raw ROUNDS (only the pool-vs-direct invocation cost, on idle workers).
 var seconds = Arg("--seconds", 5);
@@ -24,7 +24,7 @@ var rounds = Arg("--rounds", 2);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 
 var data = Directory.CreateTempSubdirectory("ext-bench-").FullName;
-var app = Platform.Build(new Dictionary<string, string?>
+var settings = new Dictionary<string, string?>
 {
     ["Storage:DataDirectory"] = data,
     ["Host:Port"] = "0",
@@ -37,7 +37,17 @@ var app = Platform.Build(new Dictionary<string, string?>
     ["Gateway:InstallRequestsPerSecond"] = "1000000",
     ["Gateway:InstallBurst"] = "10000000",
     ["Gateway:MaxConcurrentPerTenant"] = "100000",
-});
+};
+// --set Section:Key=value (repeatable): any other setting, e.g. --set Runner:Workers=1 to compare pool shapes.
+for (var i = 0; i + 1 < args.Length; i++)
+{
+    if (args[i] == "--set" && args[i + 1].Split('=', 2) is [var settingKey, var settingValue])
+    {
+        settings[settingKey] = settingValue;
+    }
+}
+
+var app = Platform.Build(settings);
 const string Json = """{"message":"Hello, Ada"}""";
 app.MapGet("/bench/plain", () => Results.Text(Json, "application/json; charset=utf-8"));
 await app.StartAsync();
@@ -47,21 +57,21 @@ try
     var key = (await File.ReadAllTextAsync(Path.Combine(data, "admin.key"))).Trim();
     const string Full = "/api/ext/samples.hello/hello/Ada";
 
-    if (Arg("--recorder", 0) is var records and > 0)
+    // --wrk: the load comes from wrk in a second process (as in ../shared/notes/performance-baselines.md), so the host's
+    // CPU per request is the server's alone; without it, from the in-process generator, whose CPU is counted as the host's.
+    var useWrk = args.Contains("--wrk");
+    if (useWrk && !Wrk.Available)
     {
-        var recorder = app.Services.GetRequiredService<Extensions.Modules.Gateway.InvocationRecorder>();
-        var self = Process.GetCurrentProcess();
-        var cpu = self.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < records; i++)
-        {
-            recorder.Add(new(i, "default", "samples.hello", "ins_x", "1.0.0", $"req-{i}", "GET", "/hello/:name", 200, "ok", 0.3, 20000, 65536, 1));
-            if (i % 5000 == 0) await Task.Delay(1);
-        }
+        Console.Error.WriteLine("--wrk: wrk is not on PATH (apt-get install wrk)");
+        Environment.ExitCode = 2;
+        return;
+    }
 
-        await recorder.FlushAsync(CancellationToken.None);
-        self.Refresh();
-        Console.WriteLine($"{records} records: {clock.Elapsed.TotalMilliseconds / records * 1000:0.0} µs wall, {(self.TotalProcessorTime - cpu).TotalMicroseconds / records:0.0} µs CPU each");
+    Func<Uri, string, string?, int, TimeSpan, Task<LoadGenerator.Result>> load = useWrk ? Wrk.RunAsync : LoadGenerator.RunAsync;
+
+    if (Arg("--recorder", 0) is var recorderSeconds and > 0)
+    {
+        await WritersCostAsync(app.Services, recorderSeconds, Arg("--rate", 10_000), rounds);
         return;
     }
 
@@ -87,37 +97,100 @@ try
     {
         // For `perf record`: a steady c=32 load on the full stack and nothing else.
         Console.WriteLine($"profiling: c=32 full stack for {profileSeconds} s; host pid {Environment.ProcessId}, workers {string.Join(",", ((Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>()).WorkerProcessIds)}");
-        await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(Arg("--warmup", 8)));
+        await load(server, Full, key, 32, TimeSpan.FromSeconds(Arg("--warmup", 8)));
         Console.WriteLine("warm");
         var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
         var jitTime = System.Runtime.JitInfo.GetCompilationTime();
-        var r = await LoadGenerator.RunAsync(server, Full, key, 32, TimeSpan.FromSeconds(profileSeconds));
+        var r = await load(server, Full, key, 32, TimeSpan.FromSeconds(profileSeconds));
         Console.WriteLine($"{r.Rps:0} rps; methods jitted meanwhile: {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted}, JIT time {(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:0} ms");
         return;
     }
 
-    Console.WriteLine($"# HTTP: full stack GET {Full} vs a plain endpoint in the same process ({seconds} s per cell, {rounds} rounds, {Environment.ProcessorCount} cores)");
+    // --concurrency N: only that concurrency, and no pipe or cold-start measurements after it (for comparing settings).
+    var onlyConcurrency = Arg("--concurrency", 0);
+    var hostColumn = useWrk ? "host" : "host+load";
+    Console.WriteLine($"# HTTP: full stack GET {Full} vs a plain endpoint in the same process ({seconds} s per endpoint and cell in 1-s slices, alternating; {rounds} rounds, {Environment.ProcessorCount} cores, load from {(useWrk ? "wrk" : "this process")}; p50/p99: median of the slices')");
     var pool = (Extensions.Modules.Runner.Pool.WorkerPool)app.Services.GetRequiredService<IExtensionRunner>();
     await WarmAsync(server, Full, key, TimeSpan.FromSeconds(Arg("--warmup", 120)));
-    Console.WriteLine("round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain(host+load)  full(host+load)  full(workers)   KiB alloc/req: plain full   host JIT ms");
+    Console.WriteLine($"round  conc  plain rps  full rps   ratio   plain p50  full p50  added p50   plain p99  full p99  errors   CPU µs/req: plain({hostColumn})  full({hostColumn})  full(workers)   KiB alloc/req: plain full   host JIT ms");
     for (var round = 1; round <= rounds; round++)
     {
-        foreach (var concurrency in new[] { 1, 32 })
+        foreach (var concurrency in onlyConcurrency > 0 ? [onlyConcurrency] : new[] { 1, 32 })
         {
             var jit = System.Runtime.JitInfo.GetCompilationTime();
-            var (plain, plainCpu, _, plainAlloc) = await Measured(pool, () => LoadGenerator.RunAsync(server, "/bench/plain", null, concurrency, TimeSpan.FromSeconds(seconds)));
-            var (full, fullCpu, workerCpu, fullAlloc) = await Measured(pool, () => LoadGenerator.RunAsync(server, Full, key, concurrency, TimeSpan.FromSeconds(seconds)));
+            var (plain, plainCpu, _, plainAlloc, full, fullCpu, workerCpu, fullAlloc) = await Interleaved(pool, seconds,
+                () => load(server, "/bench/plain", null, concurrency, TimeSpan.FromSeconds(1)), () => load(server, Full, key, concurrency, TimeSpan.FromSeconds(1)));
             Console.WriteLine($"{round,5}  {concurrency,4}  {plain.Rps,9:0}  {full.Rps,8:0}  {full.Rps / plain.Rps,6:0.00}x  {plain.P50Ms,8:0.000}  {full.P50Ms,8:0.000}  {full.P50Ms - plain.P50Ms,9:0.000}  {plain.P99Ms,9:0.000}  {full.P99Ms,8:0.000}  {full.Errors + plain.Errors,6}   {plainCpu / plain.Requests,26:0.0}  {fullCpu / full.Requests,15:0.0}  {workerCpu / full.Requests,13:0.0}   {plainAlloc / plain.Requests / 1024,6:0.0} {fullAlloc / full.Requests / 1024,6:0.0}   {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds,11:0}");
         }
     }
 
-    await RawWorkerCostAsync(app.Services, rounds);
-    ColdStart(app.Services, rounds);
+    Console.WriteLine($"# resident memory: host {Process.GetCurrentProcess().WorkingSet64 / 1048576.0:0} MiB, workers {string.Join(" + ", pool.WorkerProcessIds.Select(Resident))} MiB");
+    if (onlyConcurrency == 0)
+    {
+        await RawWorkerCostAsync(app.Services, rounds);
+        ColdStart(app.Services, rounds);
+    }
 }
 finally
 {
     await app.StopAsync();
     Directory.Delete(data, recursive: true);
+}
+
+// What a served request leaves for the database: one invocation record and one guest log line (samples.hello logs a
+// line per request), added at a steady rate as requests would add them, for `seconds`. Reports the CPU of the writers'
+// own threads per request (Linux: /proc/self/task), and the rows they had to drop.
+static async Task WritersCostAsync(IServiceProvider services, int seconds, int rate, int rounds)
+{
+    var recorder = services.GetRequiredService<Extensions.Modules.Gateway.InvocationRecorder>();
+    var logs = services.GetRequiredService<Extensions.Modules.HostApi.GuestLogStore>();
+    Console.WriteLine($"# Writers: one invocation record + one guest log line per request, {rate}/s for {seconds} s per round");
+    Console.WriteLine("round  requests  writers' CPU µs/request  dropped so far");
+    long total = 0;
+    for (var round = 1; round <= rounds; round++)
+    {
+        var before = WriterTicks();
+        var clock = Stopwatch.StartNew();
+        var added = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            for (var due = (int)(clock.Elapsed.TotalSeconds * rate); added < due; added++)
+            {
+                var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var requestId = Guid.NewGuid().ToString("N");
+                recorder.Add(new(at, "default", "samples.hello", "ins_bench", "1.0.0", requestId, "GET", "/hello/:name", 200, "ok", 0.3, 20000, 65536, 1));
+                logs.Add(new(at, "default", "samples.hello", "ins_bench", requestId, "info", "greeting Ada"));
+            }
+
+            await Task.Delay(1);
+        }
+
+        await recorder.FlushAsync(CancellationToken.None);
+        await logs.FlushAsync(CancellationToken.None);
+        var ticks = WriterTicks().Sum(t => t.Value - before.GetValueOrDefault(t.Key));
+        total += added;
+        var dropped = await DroppedAsync(services, 2 * total);
+        Console.WriteLine($"{round,5}  {added,8}  {ticks * 10_000.0 / added,23:0.0}  {dropped,7}");
+    }
+
+    // Clock ticks (10 ms) of user + system time per writer thread: BatchedWriter runs each on a long-running thread
+    // (the kernel keeps 15 characters of a thread's name).
+    static Dictionary<string, long> WriterTicks() => Directory.GetDirectories("/proc/self/task")
+        .Where(task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Long Runni", StringComparison.Ordinal))
+        .ToDictionary(task => task, task =>
+        {
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        });
+
+    static async Task<long> DroppedAsync(IServiceProvider services, long expected)
+    {
+        await using var connection = await services.GetRequiredService<Extensions.Modules.Storage.IDatabase>().OpenAsync();
+        var rows = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection,
+            "SELECT (SELECT COUNT(*) FROM gateway_invocations WHERE install_id = 'ins_bench') + (SELECT COUNT(*) FROM hostapi_guest_logs WHERE install_id = 'ins_bench')");
+        return expected - rows;
+    }
 }
 
 // One invocation host → pipe → worker → Wasmtime, against the same invocation run directly on a sandbox in this process.
@@ -345,6 +418,32 @@ static async Task WarmAsync(Uri server, string full, string key, TimeSpan max)
     }
 }
 
+// A cell: `slices` one-second runs of the plain endpoint and of the full stack, alternating, so that both see the same
+// phases of a machine whose speed drifts by 15-30% over tens of seconds. Requests, CPU and allocations are summed; the
+// latency percentiles are the median of the slices' own.
+static async Task<(LoadGenerator.Result Plain, double PlainCpuUs, double PlainWorkerCpuUs, double PlainAllocated,
+    LoadGenerator.Result Full, double FullCpuUs, double FullWorkerCpuUs, double FullAllocated)> Interleaved(
+    Extensions.Modules.Runner.Pool.WorkerPool pool, int slices, Func<Task<LoadGenerator.Result>> plain, Func<Task<LoadGenerator.Result>> full)
+{
+    var plainRuns = new List<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs, double AllocatedBytes)>();
+    var fullRuns = new List<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs, double AllocatedBytes)>();
+    for (var i = 0; i < slices; i++)
+    {
+        plainRuns.Add(await Measured(pool, plain));
+        fullRuns.Add(await Measured(pool, full));
+    }
+
+    var p = Sum(plainRuns);
+    var f = Sum(fullRuns);
+    return (p.Result, p.HostCpuUs, p.WorkerCpuUs, p.AllocatedBytes, f.Result, f.HostCpuUs, f.WorkerCpuUs, f.AllocatedBytes);
+
+    static (LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs, double AllocatedBytes) Sum(
+        List<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs, double AllocatedBytes)> runs) =>
+        (new LoadGenerator.Result(runs[0].Result.Connections, runs.Sum(r => r.Result.Requests), runs.Sum(r => r.Result.Errors), runs.Sum(r => r.Result.Seconds),
+                Median([.. runs.Select(r => r.Result.P50Ms)]), Median([.. runs.Select(r => r.Result.P99Ms)])),
+            runs.Sum(r => r.HostCpuUs), runs.Sum(r => r.WorkerCpuUs), runs.Sum(r => r.AllocatedBytes));
+}
+
 // CPU microseconds spent by this process (host + load generator) and by the workers while the run lasted.
 static async Task<(LoadGenerator.Result Result, double HostCpuUs, double WorkerCpuUs, double AllocatedBytes)> Measured(
     Extensions.Modules.Runner.Pool.WorkerPool pool, Func<Task<LoadGenerator.Result>> run)
@@ -414,6 +513,18 @@ static async Task<InvocationRequest> HelloRequestAsync(IServiceProvider services
         Request = new GuestHttpRequest("GET", "/hello/Ada", "", [], [new("name", "Ada")], []),
         Grants = install.Grants,
     };
+}
+
+static string Resident(int pid)
+{
+    try
+    {
+        return (Process.GetProcessById(pid).WorkingSet64 / 1048576.0).ToString("0", CultureInfo.InvariantCulture);
+    }
+    catch (ArgumentException)
+    {
+        return "gone";
+    }
 }
 
 static double Median(List<double> values)
