@@ -34,14 +34,8 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
         return rows.AsList();
     }
 
-    private const string InsertSql = """
-        INSERT INTO gateway_invocations (at, tenant_id, extension_id, install_id, version, request_id, method, endpoint, status, code,
-            duration_ms, fuel, memory_bytes, host_calls)
-        VALUES ($at, $tenant, $extension, $install, $version, $request, $method, $endpoint, $status, $code, $duration, $fuel, $memory, $calls)
-        """;
-
-    private static readonly string[] Parameters =
-        ["$at", "$tenant", "$extension", "$install", "$version", "$request", "$method", "$endpoint", "$status", "$code", "$duration", "$fuel", "$memory", "$calls"];
+    private static readonly string[] Columns =
+        ["at", "tenant_id", "extension_id", "install_id", "version", "request_id", "method", "endpoint", "status", "code", "duration_ms", "fuel", "memory_bytes", "host_calls"];
 
     public static Migration Migration { get; } = new("gateway", 1, """
         CREATE TABLE gateway_invocations (
@@ -69,7 +63,7 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
     {
         try
         {
-            await InsertAsync(database, InsertSql, Parameters, batch, r =>
+            await InsertAsync(database, "gateway_invocations", Columns, batch, r =>
                 [r.At, r.TenantId, r.ExtensionId, r.InstallId, r.Version, r.RequestId, r.Method, r.Endpoint, r.Status, r.Code, r.DurationMs, r.Fuel, r.MemoryBytes, r.HostCalls]);
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)

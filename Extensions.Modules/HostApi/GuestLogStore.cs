@@ -17,7 +17,7 @@ internal sealed record GuestLogEntry(long At, string TenantId, string ExtensionI
 internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApiOptions> options, TimeProvider time, ILogger<GuestLogStore> logger)
     : BatchedWriter<GuestLogEntry>(TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(10), time), IGuestLogReader
 {
-    private static readonly string[] Parameters = ["$at", "$tenant", "$extension", "$install", "$request", "$level", "$message"];
+    private static readonly string[] Columns = ["at", "tenant_id", "extension_id", "install_id", "request_id", "level", "message"];
 
     /// <summary>Flushes what is queued first, so lines of a request that just finished are in the answer.</summary>
     public async Task<IReadOnlyList<GuestLogLine>> ListAsync(string tenantId, GuestLogQuery query, CancellationToken ct)
@@ -50,10 +50,7 @@ internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApi
     {
         try
         {
-            await InsertAsync(database, """
-                INSERT INTO hostapi_guest_logs (at, tenant_id, extension_id, install_id, request_id, level, message)
-                VALUES ($at, $tenant, $extension, $install, $request, $level, $message)
-                """, Parameters, batch, e => [e.At, e.TenantId, e.ExtensionId, e.InstallId, e.RequestId, e.Level, e.Message]);
+            await InsertAsync(database, "hostapi_guest_logs", Columns, batch, e => [e.At, e.TenantId, e.ExtensionId, e.InstallId, e.RequestId, e.Level, e.Message]);
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {
