@@ -124,7 +124,9 @@ try
         }
     }
 
-    Console.WriteLine($"# resident memory: host {Process.GetCurrentProcess().WorkingSet64 / 1048576.0:0} MiB, workers {string.Join(" + ", pool.WorkerProcessIds.Select(Resident))} MiB");
+    var processes = new[] { Environment.ProcessId }.Concat(pool.WorkerProcessIds).ToList();
+    Console.WriteLine($"# memory, host then workers: resident {string.Join(" + ", processes.Select(pid => Memory(pid, "Rss")))} MiB; " +
+        $"proportional (shared pages split between the processes, so they add up) {string.Join(" + ", processes.Select(pid => Memory(pid, "Pss")))} MiB");
     if (onlyConcurrency == 0)
     {
         await RawWorkerCostAsync(app.Services, rounds);
@@ -515,15 +517,18 @@ static async Task<InvocationRequest> HelloRequestAsync(IServiceProvider services
     };
 }
 
-static string Resident(int pid)
+// A process's resident (Rss) or proportional (Pss) set in MiB, from /proc/PID/smaps_rollup (Linux).
+static string Memory(int pid, string field)
 {
     try
     {
-        return (Process.GetProcessById(pid).WorkingSet64 / 1048576.0).ToString("0", CultureInfo.InvariantCulture);
+        var line = File.ReadLines($"/proc/{pid}/smaps_rollup").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        var kib = long.Parse(line.AsSpan(field.Length + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+        return (kib / 1024.0).ToString("0", CultureInfo.InvariantCulture);
     }
-    catch (ArgumentException)
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
     {
-        return "gone";
+        return "?";
     }
 }
 

@@ -83,7 +83,7 @@ public abstract class BatchedWriter<T>(TimeSpan batchWindow, TimeSpan pruneEvery
     /// <summary>Rows one multi-row statement inserts; its parameters stay far under SQLite's limit of 32,766.</summary>
     internal const int RowsPerStatement = 32;
 
-    internal static string InsertSql(string table, IReadOnlyList<string> columns, int rows)
+    private static string InsertSql(string table, IReadOnlyList<string> columns, int rows)
     {
         var row = "(" + string.Join(", ", Enumerable.Repeat("?", columns.Count)) + ")";
         return $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES " + string.Join(", ", Enumerable.Repeat(row, rows));
