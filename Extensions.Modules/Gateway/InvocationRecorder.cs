@@ -63,8 +63,9 @@ internal sealed partial class InvocationRecorder(IDatabase database, IOptions<Ga
     {
         try
         {
-            await InsertAsync(database, "gateway_invocations", Columns, batch, r =>
-                [r.At, r.TenantId, r.ExtensionId, r.InstallId, r.Version, r.RequestId, r.Method, r.Endpoint, r.Status, r.Code, r.DurationMs, r.Fuel, r.MemoryBytes, r.HostCalls]);
+            await InsertAsync(database, "gateway_invocations", Columns, batch, (r, row) => row
+                .Number(r.At).Text(r.TenantId).Text(r.ExtensionId).Text(r.InstallId).Text(r.Version).Text(r.RequestId).Text(r.Method)
+                .Text(r.Endpoint).Number(r.Status).Text(r.Code).Real(r.DurationMs).Number(r.Fuel).Number(r.MemoryBytes).Number(r.HostCalls));
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {

@@ -50,7 +50,8 @@ internal sealed partial class GuestLogStore(IDatabase database, IOptions<HostApi
     {
         try
         {
-            await InsertAsync(database, "hostapi_guest_logs", Columns, batch, e => [e.At, e.TenantId, e.ExtensionId, e.InstallId, e.RequestId, e.Level, e.Message]);
+            await InsertAsync(database, "hostapi_guest_logs", Columns, batch, (e, row) => row
+                .Number(e.At).Text(e.TenantId).Text(e.ExtensionId).Text(e.InstallId).Text(e.RequestId).Text(e.Level).Text(e.Message));
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {

@@ -31,7 +31,7 @@ public sealed class BatchedWriterTests
         {
             recorder.Add(new(now + i, "tenant-w", $"ext.{i}", $"ins_{i}", $"1.0.{i}", $"req-{i}", i % 2 == 0 ? "GET" : "POST", $"/e/{i}",
                 200 + i, $"code_{i}", i + 0.5, 10_000 + i, 20_000 + i, i));
-            logs.Add(new(now + 1_000 + i, "tenant-w", $"ext.{i}", $"ins_{i}", $"req-{i}", i % 2 == 0 ? "info" : "warn", $"line {i} ünïcode"));
+            logs.Add(new(now + 1_000 + i, "tenant-w", $"ext.{i}", $"ins_{i}", $"req-{i}", i % 2 == 0 ? "info" : "warn", Message(i)));
         }
 
         var records = (await recorder.ListAsync(new InvocationQuery("tenant-w", Limit: 1000), CancellationToken.None)).Reverse().ToList();
@@ -47,11 +47,15 @@ public sealed class BatchedWriterTests
                 $"invocation record {i}");
             var l = lines[i];
             Assert.That(new object[] { l.At, l.ExtensionId, l.InstallId, l.RequestId, l.Level, l.Message },
-                Is.EqualTo(new object[] { now + 1_000 + i, $"ext.{i}", $"ins_{i}", $"req-{i}", i % 2 == 0 ? "info" : "warn", $"line {i} ünïcode" }),
+                Is.EqualTo(new object[] { now + 1_000 + i, $"ext.{i}", $"ins_{i}", $"req-{i}", i % 2 == 0 ? "info" : "warn", Message(i) }),
                 $"log line {i}");
         }
 
         Assert.That(records.Select(r => r.Id), Is.Ordered.Ascending.And.Unique);
         Assert.That(lines.Select(l => l.Id), Is.Ordered.Ascending.And.Unique);
     }
+
+    // Text is encoded into one reused buffer: a long multi-byte line in the middle checks it grows and the next row's
+    // shorter text is not mixed with what was left in it.
+    private static string Message(int i) => $"line {i} ünïcode" + (i == 40 ? new string('é', 700) : "");
 }
