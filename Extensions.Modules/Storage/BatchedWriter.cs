@@ -137,9 +137,14 @@ public abstract class BatchedWriter<T>(TimeSpan batchWindow, TimeSpan pruneEvery
 
         internal int Bound { get; private set; }
 
-        public RowBinder Text(string value)
+        /// <summary>A null binds SQL NULL, so a missing value fails as a constraint error (logged), not in .NET.</summary>
+        public RowBinder Text(string? value)
         {
-            ArgumentNullException.ThrowIfNull(value);
+            if (value is null)
+            {
+                return Bind(raw.sqlite3_bind_null(_statement, Next()));
+            }
+
             var length = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
             if (length > _utf8.Length)
             {
