@@ -122,7 +122,7 @@ public abstract class BatchedWriter<T>(TimeSpan batchWindow, TimeSpan pruneEvery
     }
 
     /// <summary>Binds one row's values, in column order, at the row's place in a (multi-row) statement.</summary>
-    protected sealed class RowBinder
+    public sealed class RowBinder
     {
         private readonly sqlite3 _db;
         private readonly sqlite3_stmt _statement;
