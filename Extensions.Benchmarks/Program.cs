@@ -14,6 +14,7 @@ using Extensions.Modules.Runner.Worker;
 // Benchmarks of the runner and the full stack, each against a baseline measured in the same run (the machine is noisy).
 //   dotnet run -c Release --project Extensions.Benchmarks [-- --seconds 5 --rounds 2 --warmup 120]
 // (--warmup is the most seconds to wait for tiered JIT to settle before measuring; on 2 busy cores it takes about a minute.)
+// Options: --wrk (load from wrk in a second process), --concurrency N (only that cell), --set Section:Key=value.
 // Other modes: --gateway N (N rounds of gateway vs pool API, p50/p99 at c=1 and c=32),
 //              --profile N (steady c=32 load for `perf record`, prints host and worker pids),
 //              --recorder SECONDS [--rate R] (the database writers' CPU per request: an invocation record and a log line),
