@@ -163,9 +163,8 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
     /// <returns>The worker's engine fingerprint.</returns>
     private string Connect(Socket listener, byte[] secret, long deadline, CancellationToken cancellationToken)
     {
-        var socket = Accept(listener, deadline, cancellationToken);
-        _main = new HostLine(new NetworkStream(socket, ownsSocket: true));
-        var hello = ReadFirstFrame(socket, _main.Stream, deadline);
+        _main = new HostLine(new NetworkStream(Accept(listener, deadline, cancellationToken), ownsSocket: true));
+        var hello = ReadFirstFrame(_main.Stream, deadline);
         if (hello.Kind != FrameKind.Hello)
         {
             throw new ProtocolException($"expected Hello, got {hello.Kind}");
@@ -183,9 +182,8 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         {
             for (var i = 0; i < lines.Length; i++)
             {
-                var lineSocket = Accept(listener, deadline, cancellationToken);
-                var stream = new NetworkStream(lineSocket, ownsSocket: true);
-                var first = ReadFirstFrame(lineSocket, stream, deadline);
+                var stream = new NetworkStream(Accept(listener, deadline, cancellationToken), ownsSocket: true);
+                var first = ReadFirstFrame(stream, deadline);
                 var (linePresented, index) = first.Kind == FrameKind.CallLine ? Messages.ReadCallLine(first.Payload.Span) : ([], -1);
                 if (!CryptographicOperations.FixedTimeEquals(linePresented, secret) || index < 0 || index >= lines.Length || lines[index] is not null)
                 {
@@ -239,11 +237,11 @@ internal sealed partial class WorkerConnection : IAsyncDisposable
         return socket;
     }
 
-    private static Frame ReadFirstFrame(Socket socket, NetworkStream stream, long deadline)
+    private static Frame ReadFirstFrame(NetworkStream stream, long deadline)
     {
-        socket.ReceiveTimeout = (int)Math.Max(1, deadline - Environment.TickCount64);
+        stream.Socket.ReceiveTimeout = (int)Math.Max(1, deadline - Environment.TickCount64);
         var frame = FrameCodec.Read(stream, 1024) ?? throw new ProtocolException("worker closed the pipe before introducing itself");
-        socket.ReceiveTimeout = 0;
+        stream.Socket.ReceiveTimeout = 0;
         return frame;
     }
 
