@@ -70,7 +70,13 @@ internal sealed class ApiKeys(RegistryStore store)
         return caller;
     }
 
-    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    /// <summary>The hex SHA-256 the store keeps for a key, from the same hashing as the cache's <see cref="DigestOf"/>.</summary>
+    private static string Hash(string key)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        DigestOf(key, hash);
+        return Convert.ToHexStringLower(hash);
+    }
 
     /// <summary>SHA-256 of the key's UTF-8 into <paramref name="hash"/>, and the same as a dictionary key.</summary>
     private static Digest DigestOf(ReadOnlySpan<char> presented, Span<byte> hash)
